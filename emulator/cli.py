@@ -1,0 +1,167 @@
+"""The ``simplyq-emulator`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from emulator import __version__
+from emulator.config import DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, EmulatorConfig
+
+EXAMPLE_KEY = "sk_test_emulator"
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number (0-65535): {text!r}")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="simplyq-emulator",
+        description="A local emulator of the SimplyQ webhooks API.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the emulator (the SimplyQ API on localhost)",
+        description="Run the SimplyQ API on localhost, storing data in TinyDB files.",
+    )
+    serve.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"address to listen on (default {DEFAULT_HOST}; loopback only)",
+    )
+    serve.add_argument(
+        "--port",
+        type=_port,
+        default=DEFAULT_PORT,
+        help=f"port (default {DEFAULT_PORT}; 0 picks a free one)",
+    )
+    storage = serve.add_mutually_exclusive_group()
+    storage.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help=f"where data is kept (default ./{DEFAULT_DATA_DIR})",
+    )
+    storage.add_argument(
+        "--in-memory", action="store_true", help="keep nothing on disk; everything is gone on exit"
+    )
+    serve.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="accept only this key (repeatable); by default any non-empty "
+        "bearer token is accepted and is its own environment",
+    )
+    serve.add_argument(
+        "--time-scale",
+        type=_positive_float,
+        default=1.0,
+        help="real seconds per emulated second (0.001: a 30 s retry takes 30 ms)",
+    )
+    serve.add_argument(
+        "--enforce-rate-limit",
+        action="store_true",
+        help="answer 429 past the API rate limit (50 requests/s per key)",
+    )
+    serve.add_argument(
+        "--delivery-timeout",
+        type=_positive_float,
+        default=15.0,
+        help="seconds an endpoint has to answer a delivery (default 15)",
+    )
+    serve.add_argument(
+        "--allow-remote-delivery",
+        action="store_true",
+        help="deliver to non-loopback URLs too (off: only localhost)",
+    )
+    serve.add_argument(
+        "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
+    return EmulatorConfig(
+        host=args.host,
+        port=args.port,
+        data_dir=None if args.in_memory else args.data_dir,
+        api_keys=frozenset(args.api_key),
+        time_scale=args.time_scale,
+        enforce_api_rate_limit=args.enforce_rate_limit,
+        delivery_timeout=args.delivery_timeout,
+        allow_remote_delivery=args.allow_remote_delivery,
+        log_level=args.log_level,
+    )
+
+
+def serve(config: EmulatorConfig) -> int:
+    from emulator.server import bind_socket, uvicorn_server
+
+    try:
+        sock = bind_socket(config.host, config.port)
+    except OSError as error:
+        print(
+            f"simplyq-emulator: cannot listen on {config.host}:{config.port}: "
+            f"{error.strerror or error}",
+            file=sys.stderr,
+        )
+        return 1
+    port = sock.getsockname()[1]
+    try:
+        server = uvicorn_server(config)
+    except Exception as error:  # unreadable data directory and the like
+        print(f"simplyq-emulator: cannot start: {error}", file=sys.stderr)
+        sock.close()
+        return 1
+    host = f"[{config.host}]" if ":" in config.host else config.host
+    key = sorted(config.api_keys)[0] if config.api_keys else EXAMPLE_KEY
+    where = (
+        "in memory (nothing is kept)" if config.data_dir is None else str(config.data_dir.resolve())
+    )
+    print(f"SimplyQ emulator {__version__}", flush=True)
+    print(f"  Base URL:  http://{host}:{port}")
+    print(
+        f"  API key:   {key}"
+        + (
+            ""
+            if config.api_keys
+            else "  (any non-empty bearer token works; each is its own environment)"
+        )
+    )
+    print(f"  Data:      {where}")
+    print(f"  Try:       curl -H 'Authorization: Bearer {key}' http://{host}:{port}/v1/application")
+    print("Press Ctrl-C to stop.", flush=True)
+    server.run(sockets=[sock])
+    sock.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    if args.command == "serve":
+        return serve(config_from_args(args))
+    parser.error(f"unknown command {args.command}")
+    return 2

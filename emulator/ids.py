@@ -1,0 +1,69 @@
+"""KSUID-like identifiers (e.g. ``app_...``, ``ep_...``) that sort by creation order.
+
+After the prefix come 27 base62 characters (``0-9A-Za-z``, in ASCII order):
+6 for the creation time in Unix seconds, 6 for a per-second sequence number
+and 15 random ones.  Within one process, a uid always sorts after every uid
+created before it, even within the same second or if the clock steps back.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+import threading
+import time
+
+ALPHABET = string.digits + string.ascii_uppercase + string.ascii_lowercase
+UID_LENGTH = 27
+_TIME_WIDTH = 6
+_SEQUENCE_WIDTH = 6
+_RANDOM_WIDTH = UID_LENGTH - _TIME_WIDTH - _SEQUENCE_WIDTH
+
+
+def _base62(value: int, width: int) -> str:
+    digits = []
+    for _ in range(width):
+        value, remainder = divmod(value, 62)
+        digits.append(ALPHABET[remainder])
+    if value:
+        raise ValueError(f"value does not fit in {width} base62 characters")
+    return "".join(reversed(digits))
+
+
+class _Clock:
+    """Hands out strictly increasing (seconds, sequence) pairs."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seconds = 0
+        self._sequence = 0
+
+    def tick(self, now: float) -> tuple[int, int]:
+        with self._lock:
+            seconds = max(int(now), 0)
+            if seconds > self._seconds:
+                self._seconds, self._sequence = seconds, 0
+            else:
+                # Same second, or the clock went back: stay on the last second so order holds.
+                self._sequence += 1
+                if self._sequence >= 62**_SEQUENCE_WIDTH:
+                    self._seconds, self._sequence = self._seconds + 1, 0
+            return self._seconds, self._sequence
+
+
+# Process-wide on purpose: ordering must hold across every caller in the process.
+_CLOCK = _Clock()
+
+
+def new_uid(prefix: str, now: float | None = None) -> str:
+    """Return ``prefix`` followed by a new 27-character, time-ordered base62 uid.
+
+    ``now`` (default: the current time) is the creation time in Unix seconds.
+    """
+    seconds, sequence = _CLOCK.tick(time.time() if now is None else now)
+    return (
+        prefix
+        + _base62(seconds, _TIME_WIDTH)
+        + _base62(sequence, _SEQUENCE_WIDTH)
+        + _base62(secrets.randbelow(62**_RANDOM_WIDTH), _RANDOM_WIDTH)
+    )

@@ -1,0 +1,405 @@
+"""The only owner of stored state: in-memory records and indexes over segmented TinyDB files.
+
+Reads never touch the disk. A change updates memory at once and marks its segment dirty;
+``commit()`` waits until a background flush has made it durable. Flushes run one at a time and
+take every change made while the previous one was writing (group commit), so many concurrent
+requests share one fsync.
+
+All methods must be called from the event loop's thread; only the file writes leave it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextlib
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, Protocol, TypeVar
+
+from emulator.bus import ChangeBus
+from emulator.models import Application, Attempt, Doc, Endpoint, Environment, Event
+from emulator.storage import SEGMENT_SIZE, SegmentedDirectory, segment_payload
+
+
+class Record(Protocol):
+    key: str
+    seq: int
+
+    def to_doc(self) -> Doc: ...
+
+
+R = TypeVar("R", bound=Record)
+
+
+@dataclass
+class Collection(Generic[R]):
+    """One kind of record: all of them by key, and their documents grouped by segment."""
+
+    name: str
+    from_doc: Callable[[Doc], R]
+    by_key: dict[str, R] = field(default_factory=dict)
+    segments: dict[int, dict[int, Doc]] = field(default_factory=lambda: defaultdict(dict))
+    dirty: set[int] = field(default_factory=set)
+    next_seq: int = 1
+    directory: SegmentedDirectory | None = None
+
+    def take_seq(self) -> int:
+        seq = self.next_seq
+        self.next_seq += 1
+        return seq
+
+    def put(self, record: R) -> None:
+        self.by_key[record.key] = record
+        self.touch(record)
+
+    def touch(self, record: R) -> None:
+        segment = record.seq // SEGMENT_SIZE
+        # A fresh dict, never mutated afterwards: a flush may be serializing the old one.
+        self.segments[segment][record.seq] = record.to_doc()
+        if self.directory is not None:
+            self.dirty.add(segment)
+
+    def drop(self, record: R) -> None:
+        self.by_key.pop(record.key, None)
+        segment = record.seq // SEGMENT_SIZE
+        self.segments[segment].pop(record.seq, None)
+        if self.directory is not None:
+            self.dirty.add(segment)
+
+    def take_dirty(self) -> list[tuple[int, dict[int, Doc]]]:
+        jobs = [(segment, dict(self.segments.get(segment, {}))) for segment in sorted(self.dirty)]
+        self.dirty.clear()
+        return jobs
+
+
+def seq_of(record: Record) -> int:
+    return record.seq
+
+
+def insert_sorted(items: list[R], record: R) -> None:
+    """Insert keeping seq order (appending is the common case)."""
+    if not items or items[-1].seq < record.seq:
+        items.append(record)
+    else:
+        bisect.insort(items, record, key=seq_of)
+
+
+def remove_sorted(items: list[R], record: R) -> None:
+    index = bisect.bisect_left(items, record.seq, key=seq_of)
+    if index < len(items) and items[index].key == record.key:
+        del items[index]
+
+
+def environment_key(api_key: str) -> str:
+    """A stable id for an API key that does not reveal it."""
+    return "env_" + hashlib.sha256(api_key.encode()).hexdigest()[:20]
+
+
+class StorageFailed(Exception):
+    """A flush could not write its files."""
+
+
+class Repository:
+    """Records, indexes, and durable group-committed storage."""
+
+    def __init__(self, data_dir: Path | None, *, durable: bool = True) -> None:
+        self.data_dir = data_dir
+        self.durable = durable
+        self.bus = ChangeBus()
+        self.environments: Collection[Environment] = Collection(
+            "environments", Environment.from_doc
+        )
+        self.applications: Collection[Application] = Collection(
+            "applications", Application.from_doc
+        )
+        self.endpoints: Collection[Endpoint] = Collection("endpoints", Endpoint.from_doc)
+        self.events: Collection[Event] = Collection("events", Event.from_doc)
+        self.attempts: Collection[Attempt] = Collection("attempts", Attempt.from_doc)
+        # Indexes.
+        self.env_by_api_key: dict[str, Environment] = {}
+        self.apps_of_env: dict[str, list[Application]] = defaultdict(list)
+        self.app_by_uid: dict[tuple[str, str], Application] = {}
+        self.endpoints_of_app: dict[str, list[Endpoint]] = defaultdict(list)
+        self.endpoint_by_uid: dict[tuple[str, str], Endpoint] = {}
+        self.events_of_app: dict[str, list[Event]] = defaultdict(list)
+        self.event_by_uid: dict[tuple[str, str], Event] = {}
+        self.events_of_endpoint: dict[str, list[Event]] = defaultdict(list)
+        self.attempts_of_endpoint: dict[str, list[Attempt]] = defaultdict(list)
+        self.attempts_of_event: dict[str, list[Attempt]] = defaultdict(list)
+        # Group commit.
+        self._waiters: list[asyncio.Future[None]] = []
+        self._wake: asyncio.Event | None = None
+        self._flusher: asyncio.Task[None] | None = None
+        if data_dir is not None:
+            for collection in self._collections():
+                collection.directory = SegmentedDirectory(data_dir / collection.name, durable)
+            self._load()
+
+    def _collections(self) -> tuple[Collection[Any], ...]:
+        return (self.environments, self.applications, self.endpoints, self.events, self.attempts)
+
+    # ------------------------------------------------------------------ loading
+    def _load(self) -> None:
+        for collection in self._collections():
+            assert collection.directory is not None
+            for doc in collection.directory.load():
+                record = collection.from_doc(doc)
+                collection.by_key[record.key] = record
+                collection.segments[record.seq // SEGMENT_SIZE][record.seq] = doc
+                collection.next_seq = max(collection.next_seq, record.seq + 1)
+        for env in sorted(self.environments.by_key.values(), key=seq_of):
+            self.env_by_api_key[env.api_key] = env
+        for app in sorted(self.applications.by_key.values(), key=seq_of):
+            if app.env not in self.environments.by_key:
+                self.applications.drop(app)
+                continue
+            self._index_application(app)
+        for endpoint in sorted(self.endpoints.by_key.values(), key=seq_of):
+            if endpoint.app not in self.applications.by_key:
+                self.endpoints.drop(endpoint)
+                continue
+            self._index_endpoint(endpoint)
+        for event in sorted(self.events.by_key.values(), key=seq_of):
+            if event.app not in self.applications.by_key:
+                self.events.drop(event)
+                continue
+            self._index_event(event)
+        for attempt in sorted(self.attempts.by_key.values(), key=seq_of):
+            # A crash between the files of one flush can leave an attempt without its parents.
+            if (
+                attempt.event not in self.events.by_key
+                or attempt.endpoint not in self.endpoints.by_key
+            ):
+                self.attempts.drop(attempt)
+                continue
+            self._index_attempt(attempt)
+
+    # ------------------------------------------------------------------ environments
+    def find_environment(self, api_key: str) -> Environment | None:
+        return self.env_by_api_key.get(api_key)
+
+    def ensure_environment(self, api_key: str, now: float) -> Environment:
+        env = self.env_by_api_key.get(api_key)
+        if env is None:
+            env = Environment(
+                key=environment_key(api_key),
+                api_key=api_key,
+                seq=self.environments.take_seq(),
+                created_at=now,
+            )
+            self.environments.put(env)
+            self.env_by_api_key[api_key] = env
+        return env
+
+    # ------------------------------------------------------------------ applications
+    def _index_application(self, app: Application) -> None:
+        insert_sorted(self.apps_of_env[app.env], app)
+        self.app_by_uid[(app.env, app.uid)] = app
+
+    def add_application(self, app: Application) -> None:
+        self.applications.put(app)
+        self._index_application(app)
+        self._emit("application", "created", app.env, app)
+
+    def save_application(self, app: Application, old_uid: str | None = None) -> None:
+        if old_uid is not None and old_uid != app.uid:
+            self.app_by_uid.pop((app.env, old_uid), None)
+            self.app_by_uid[(app.env, app.uid)] = app
+        self.applications.touch(app)
+        self._emit("application", "updated", app.env, app)
+
+    def delete_application(self, app: Application) -> None:
+        for endpoint in list(self.endpoints_of_app.get(app.key, ())):
+            self.delete_endpoint(endpoint, emit=False)
+        for event in self.events_of_app.pop(app.key, []):
+            self.events.drop(event)
+            self.event_by_uid.pop((app.key, event.uid), None)
+            for attempt in self.attempts_of_event.pop(event.key, []):
+                self.attempts.drop(attempt)
+        self.endpoints_of_app.pop(app.key, None)
+        remove_sorted(self.apps_of_env[app.env], app)
+        self.app_by_uid.pop((app.env, app.uid), None)
+        self.applications.drop(app)
+        self._emit("application", "deleted", app.env, app)
+
+    # ------------------------------------------------------------------ endpoints
+    def _index_endpoint(self, endpoint: Endpoint) -> None:
+        insert_sorted(self.endpoints_of_app[endpoint.app], endpoint)
+        self.endpoint_by_uid[(endpoint.app, endpoint.uid)] = endpoint
+
+    def add_endpoint(self, endpoint: Endpoint) -> None:
+        self.endpoints.put(endpoint)
+        self._index_endpoint(endpoint)
+        self._emit("endpoint", "created", endpoint.env, endpoint)
+
+    def save_endpoint(self, endpoint: Endpoint, old_uid: str | None = None) -> None:
+        if old_uid is not None and old_uid != endpoint.uid:
+            self.endpoint_by_uid.pop((endpoint.app, old_uid), None)
+            self.endpoint_by_uid[(endpoint.app, endpoint.uid)] = endpoint
+            for attempt in self.attempts_of_endpoint.get(endpoint.key, ()):
+                attempt.endpoint_uid = endpoint.uid
+                self.attempts.touch(attempt)
+        self.endpoints.touch(endpoint)
+        self._emit("endpoint", "updated", endpoint.env, endpoint)
+
+    def delete_endpoint(self, endpoint: Endpoint, *, emit: bool = True) -> None:
+        for attempt in self.attempts_of_endpoint.pop(endpoint.key, []):
+            self.attempts.drop(attempt)
+            siblings = self.attempts_of_event.get(attempt.event)
+            if siblings is not None:
+                remove_sorted(siblings, attempt)
+        self.events_of_endpoint.pop(endpoint.key, None)
+        remove_sorted(self.endpoints_of_app[endpoint.app], endpoint)
+        self.endpoint_by_uid.pop((endpoint.app, endpoint.uid), None)
+        self.endpoints.drop(endpoint)
+        if emit:
+            self._emit("endpoint", "deleted", endpoint.env, endpoint)
+
+    # ------------------------------------------------------------------ events
+    def _index_event(self, event: Event) -> None:
+        insert_sorted(self.events_of_app[event.app], event)
+        self.event_by_uid[(event.app, event.uid)] = event
+        for endpoint_key in event.endpoints:
+            if endpoint_key in self.endpoints.by_key:
+                insert_sorted(self.events_of_endpoint[endpoint_key], event)
+
+    def add_event(self, event: Event) -> None:
+        self.events.put(event)
+        self._index_event(event)
+        self._emit("event", "created", event.env, event)
+
+    def route_event_to(self, event: Event, endpoint: Endpoint) -> None:
+        """Record that ``event`` goes to ``endpoint`` too (a manual retry to a new endpoint)."""
+        if endpoint.key not in event.endpoints:
+            event.endpoints.append(endpoint.key)
+            self.events.touch(event)
+            insert_sorted(self.events_of_endpoint[endpoint.key], event)
+
+    # ------------------------------------------------------------------ attempts
+    def _index_attempt(self, attempt: Attempt) -> None:
+        insert_sorted(self.attempts_of_endpoint[attempt.endpoint], attempt)
+        insert_sorted(self.attempts_of_event[attempt.event], attempt)
+
+    def add_attempt(self, attempt: Attempt) -> None:
+        self.attempts.put(attempt)
+        self._index_attempt(attempt)
+        self._emit("attempt", "created", attempt.env, attempt)
+
+    def save_attempt(self, attempt: Attempt) -> None:
+        self.attempts.touch(attempt)
+        self._emit("attempt", "updated", attempt.env, attempt)
+
+    def latest_attempt(self, event_key: str, endpoint_key: str) -> Attempt | None:
+        for attempt in reversed(self.attempts_of_event.get(event_key, ())):
+            if attempt.endpoint == endpoint_key:
+                return attempt
+        return None
+
+    def pending_attempts(self) -> Iterable[Attempt]:
+        """Attempts not yet finished (pending, or in flight when the process stopped)."""
+        return (a for a in self.attempts.by_key.values() if a.status in (1, 2))
+
+    # ------------------------------------------------------------------ reset
+    def reset(self, env: Environment | None = None) -> None:
+        """Delete one environment's data, or everything."""
+        targets = [env] if env is not None else list(self.environments.by_key.values())
+        for target in targets:
+            for app in list(self.apps_of_env.get(target.key, ())):
+                self.delete_application(app)
+            self.apps_of_env.pop(target.key, None)
+            self.env_by_api_key.pop(target.api_key, None)
+            self.environments.drop(target)
+
+    # ------------------------------------------------------------------ change feed
+    def _emit(self, kind: str, action: str, env: str, record: Any) -> None:
+        if self.bus.has_subscribers:
+            data = record.to_detail() if hasattr(record, "to_detail") else record.to_wire()
+            self.bus.publish(kind, action, env, data)
+
+    # ------------------------------------------------------------------ durability
+    def start(self) -> None:
+        """Start the background flusher (inside a running event loop)."""
+        if self.data_dir is None or self._flusher is not None:
+            return
+        self._wake = asyncio.Event()
+        self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())
+
+    async def commit(self) -> None:
+        """Wait until every change made so far is on disk."""
+        if self.data_dir is None or not self._has_dirty():
+            return
+        if self._flusher is None:
+            self.flush_now()
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        assert self._wake is not None
+        self._wake.set()
+        await waiter
+
+    def _has_dirty(self) -> bool:
+        return any(c.dirty for c in self._collections())
+
+    def _take_jobs(self) -> list[tuple[SegmentedDirectory, int, dict[int, Doc]]]:
+        jobs = []
+        # Parents before children: a crash mid-flush leaves orphans, which loading drops.
+        for collection in self._collections():
+            assert collection.directory is not None
+            for segment, docs in collection.take_dirty():
+                jobs.append((collection.directory, segment, docs))
+        return jobs
+
+    @staticmethod
+    def _write_jobs(jobs: list[tuple[SegmentedDirectory, int, dict[int, Doc]]]) -> None:
+        touched: dict[Path, SegmentedDirectory] = {}
+        for directory, segment, docs in jobs:
+            directory.write_segment(segment, docs)
+            touched[directory.path] = directory
+        for directory in touched.values():
+            directory.sync()
+
+    def flush_now(self) -> None:
+        """Write every dirty segment synchronously."""
+        if self.data_dir is not None:
+            self._write_jobs(self._take_jobs())
+
+    async def _flush_loop(self) -> None:
+        assert self._wake is not None
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            waiters, self._waiters = self._waiters, []
+            jobs = self._take_jobs()
+            try:
+                if jobs:
+                    await asyncio.to_thread(self._write_jobs, jobs)
+            except Exception as exc:  # disk full, permissions: fail the requests, keep serving
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_exception(StorageFailed(str(exc)))
+                continue
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    def mark_dirty_soon(self) -> None:
+        """Ask for a flush without waiting for it (background changes such as attempt results)."""
+        if self._wake is not None and self._has_dirty():
+            self._wake.set()
+
+    async def close(self) -> None:
+        """Flush what is left and stop the flusher."""
+        if self._flusher is not None:
+            await self.commit()
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+            self._flusher = None
+        self.flush_now()
+
+
+__all__ = ["Repository", "StorageFailed", "environment_key", "segment_payload"]

@@ -1,0 +1,107 @@
+"""``EmulatorServer``: the emulator on uvicorn, on a socket bound before start (port 0 works)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+
+from emulator.config import EmulatorConfig
+
+START_TIMEOUT = 10.0
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket; port 0 picks a free one."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def uvicorn_server(config: EmulatorConfig) -> uvicorn.Server:
+    from emulator.app import create_app
+
+    return uvicorn.Server(
+        uvicorn.Config(
+            create_app(config),
+            log_level=config.log_level,
+            lifespan="on",
+            access_log=False,
+            timeout_graceful_shutdown=5,
+        )
+    )
+
+
+class EmulatorServer:
+    """Runs an emulator in a background thread: ``with EmulatorServer(config) as server: ...``."""
+
+    def __init__(self, config: EmulatorConfig | None = None) -> None:
+        self.config = (config or EmulatorConfig(data_dir=None)).with_changes(
+            port=(config.port if config else 0)
+        )
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        """The base URL, e.g. ``http://127.0.0.1:54321``."""
+        host = self.config.host
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{self.port}"
+
+    @property
+    def app(self) -> object:
+        assert self._server is not None
+        return self._server.config.app
+
+    def start(self) -> EmulatorServer:
+        """Start serving and return once requests are accepted."""
+        self._socket = bind_socket(self.config.host, self.config.port)
+        self.port = self._socket.getsockname()[1]
+        self._server = uvicorn_server(self.config)
+        server, sock = self._server, self._socket
+        self._thread = threading.Thread(
+            target=lambda: server.run(sockets=[sock]), name="simplyq-emulator", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the emulator did not start")
+            time.sleep(0.002)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving (pending writes are flushed by the app's shutdown)."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=START_TIMEOUT)
+        if self._socket is not None:
+            self._socket.close()
+        self._server = self._thread = self._socket = None
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
