@@ -14,6 +14,7 @@ from starlette.responses import Response
 from emulator.clock import Clock
 from emulator.config import EmulatorConfig
 from emulator.control import Control
+from emulator.delivery import ClientFactory, DeliveryEngine
 from emulator.errors import EmulatorError, NotFound
 from emulator.http import JSONResponse, error_response
 from emulator.repository import Repository, StorageFailed
@@ -29,26 +30,35 @@ class Emulator:
     clock: Clock
     repository: Repository
     service: Service
+    delivery: DeliveryEngine
 
 
-def build(config: EmulatorConfig, clock: Clock | None = None) -> Emulator:
+def build(
+    config: EmulatorConfig, clock: Clock | None = None, client_factory: ClientFactory | None = None
+) -> Emulator:
     """Create (and load) the parts without starting anything."""
     clock = clock or Clock(config.time_scale)
     repository = Repository(config.data_dir)
     service = Service(repository, clock, config.rotation_grace_seconds)
-    return Emulator(config, clock, repository, service)
+    delivery = DeliveryEngine(repository, service, clock, config, client_factory)
+    return Emulator(config, clock, repository, service, delivery)
 
 
-def create_app(config: EmulatorConfig, clock: Clock | None = None) -> Starlette:
-    """The ASGI app of an emulator: SimplyQ API, control API, lifespan-managed storage."""
-    emulator = build(config, clock)
+def create_app(
+    config: EmulatorConfig, clock: Clock | None = None, client_factory: ClientFactory | None = None
+) -> Starlette:
+    """The ASGI app of an emulator: SimplyQ API, control API, storage and delivery engine,
+    the last two started and stopped by the lifespan."""
+    emulator = build(config, clock, client_factory)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         emulator.repository.start()
+        await emulator.delivery.start()
         try:
             yield
         finally:
+            await emulator.delivery.stop()
             await emulator.repository.close()
 
     async def http_error(request: Request, exc: Exception) -> Response:
@@ -65,7 +75,7 @@ def create_app(config: EmulatorConfig, clock: Clock | None = None) -> Starlette:
         return error_response(exc)
 
     api = Api(emulator.service, config)
-    control = Control(emulator.repository, emulator.clock, config)
+    control = Control(emulator.repository, emulator.clock, config, emulator.delivery)
     app = Starlette(
         routes=[*api.routes(), *control.routes()],
         lifespan=lifespan,

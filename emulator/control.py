@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from emulator import __version__
 from emulator.clock import Clock
 from emulator.config import EmulatorConfig
-from emulator.errors import BadBody, EmulatorError, FieldError, Invalid
-from emulator.http import JSONResponse, error_response, read_body
-from emulator.repository import Repository
-from emulator.timestamps import format_timestamp
+from emulator.delivery import DeliveryEngine
+from emulator.errors import BadBody, Invalid, NotFound
+from emulator.http import JSONResponse, read_body
+from emulator.repository import Repository, environment_key
+from emulator.timestamps import format_optional, format_timestamp
 from emulator.validation import opt_str, parse_json_object
+
+SETTLE_TIMEOUT = 10.0
+MAX_IDLE_STEPS = 10_000
 
 
 def parse_duration(text: str) -> float:
@@ -50,17 +58,27 @@ class Control:
         repository: Repository,
         clock: Clock,
         config: EmulatorConfig,
-        advance_hook: Any = None,
+        delivery: DeliveryEngine,
     ) -> None:
         self.repo = repository
         self.clock = clock
         self.config = config
-        # Awaited after the clock moves, so the response comes once due work has run.
-        self.advance_hook = advance_hook
+        self.delivery = delivery
 
     def clock_body(self) -> dict[str, Any]:
         now = self.clock.now()
-        return {"now": format_timestamp(now), "unix": now, "time_scale": self.clock.time_scale}
+        due = self.delivery.next_due()
+        return {
+            "now": format_timestamp(now),
+            "unix": now,
+            "time_scale": self.clock.time_scale,
+            "next_due": format_optional(due),
+            "next_due_unix": due,
+        }
+
+    async def _body(self, request: Request) -> dict[str, Any]:
+        raw = await read_body(request, self.config.max_body_bytes)
+        return parse_json_object(raw, allow_empty=True)
 
     def routes(self) -> list[Route]:
         async def health(request: Request) -> Response:
@@ -71,17 +89,20 @@ class Control:
                     "in_memory": self.config.in_memory,
                     "data_dir": None if self.config.data_dir is None else str(self.config.data_dir),
                     "clock": self.clock_body(),
+                    "counts": {
+                        "environments": len(self.repo.environments.by_key),
+                        "applications": len(self.repo.applications.by_key),
+                        "endpoints": len(self.repo.endpoints.by_key),
+                        "events": len(self.repo.events.by_key),
+                        "attempts": len(self.repo.attempts.by_key),
+                    },
+                    "deliveries": self.delivery.delivered,
                 }
             )
 
         async def reset(request: Request) -> Response:
-            try:
-                body = parse_json_object(
-                    await read_body(request, self.config.max_body_bytes), allow_empty=True
-                )
-                api_key = opt_str(body, "api_key")
-            except EmulatorError as error:
-                return error_response(error)
+            body = await self._body(request)
+            api_key = opt_str(body, "api_key")
             if api_key is not None:
                 env = self.repo.find_environment(api_key)
                 if env is not None:
@@ -95,51 +116,156 @@ class Control:
             return JSONResponse(self.clock_body())
 
         async def set_clock(request: Request) -> Response:
-            try:
-                body = parse_json_object(
-                    await read_body(request, self.config.max_body_bytes), allow_empty=True
-                )
-                self._apply_clock(body)
-            except EmulatorError as error:
-                return error_response(error)
-            if self.advance_hook is not None:
-                await self.advance_hook()
-            return JSONResponse(self.clock_body())
+            body = await self._body(request)
+            settled = await self._apply_clock(body)
+            return JSONResponse({**self.clock_body(), "settled": settled})
+
+        async def environments(request: Request) -> Response:
+            data = [
+                {
+                    "id": env.key,
+                    "api_key": env.api_key,
+                    "created_at": format_timestamp(env.created_at),
+                    "applications": [a.uid for a in self.repo.apps_of_env.get(env.key, ())],
+                }
+                for env in sorted(self.repo.environments.by_key.values(), key=lambda e: e.seq)
+            ]
+            return JSONResponse({"data": data})
+
+        async def attempt_detail(request: Request) -> Response:
+            attempt = self.repo.attempts.by_key.get(request.path_params["attempt_id"])
+            if attempt is None:
+                raise NotFound()
+            event = self.repo.events.by_key.get(attempt.event)
+            app = self.repo.applications.by_key.get(attempt.app)
+            return JSONResponse(
+                {
+                    **attempt.to_detail(),
+                    "app_id": app.uid if app else None,
+                    "payload": event.payload if event else None,
+                }
+            )
+
+        async def stream(request: Request) -> Response:
+            api_key = request.query_params.get("api_key")
+            env_filter = None
+            if api_key:
+                env = self.repo.find_environment(api_key)
+                env_filter = env.key if env else environment_key(api_key)
+            subscription = self.repo.bus.subscribe()
+
+            async def events() -> AsyncIterator[bytes]:
+                try:
+                    yield b"retry: 1000\n: connected\n\n"
+                    while True:
+                        try:
+                            change = await asyncio.wait_for(subscription.queue.get(), 15.0)
+                        except asyncio.TimeoutError:
+                            yield b": ping\n\n"
+                            continue
+                        if env_filter is not None and change.env != env_filter:
+                            continue
+                        data = orjson.dumps(
+                            {
+                                "kind": change.kind,
+                                "action": change.action,
+                                "env": change.env,
+                                "data": change.data,
+                            }
+                        )
+                        yield (
+                            f"id: {change.id}\nevent: {change.kind}.{change.action}\n".encode()
+                            + b"data: "
+                            + data
+                            + b"\n\n"
+                        )
+                finally:
+                    self.repo.bus.unsubscribe(subscription)
+
+            return StreamingResponse(
+                events(),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            )
 
         return [
             Route("/_emulator/health", health, methods=["GET"]),
             Route("/_emulator/reset", reset, methods=["POST"]),
             Route("/_emulator/clock", get_clock, methods=["GET"]),
             Route("/_emulator/clock", set_clock, methods=["POST"]),
+            Route("/_emulator/environments", environments, methods=["GET"]),
+            Route("/_emulator/attempts/{attempt_id}", attempt_detail, methods=["GET"]),
+            Route("/_emulator/stream", stream, methods=["GET"]),
         ]
 
-    def _apply_clock(self, body: dict[str, Any]) -> None:
-        advance = body.get("advance")
+    async def _apply_clock(self, body: dict[str, Any]) -> bool:
+        """Apply a clock request; returns whether everything due was tried in time."""
+        seconds = self._parse_advance(body.get("advance"))
         scale = body.get("time_scale")
-        errors: list[FieldError] = []
-        seconds = 0.0
-        if advance is not None:
-            if isinstance(advance, bool):
-                raise BadBody(field="advance")
-            if isinstance(advance, (int, float)):
-                seconds = float(advance)
-            elif isinstance(advance, str):
-                try:
-                    seconds = parse_duration(advance)
-                except ValueError:
-                    errors.append(FieldError("advance", "advance must be seconds or like 30m"))
-            else:
-                raise BadBody(field="advance")
-            if seconds < 0:
-                errors.append(FieldError("advance", "the clock only moves forward"))
         if scale is not None:
             if isinstance(scale, bool) or not isinstance(scale, (int, float)):
                 raise BadBody(field="time_scale")
             if not 0 < scale <= 1000:
-                errors.append(FieldError("time_scale", "time_scale must be > 0 and <= 1000"))
-        if errors:
-            raise Invalid(errors)
+                raise Invalid.one("time_scale", "time_scale must be > 0 and at most 1000")
+        flags = {name: body.get(name) for name in ("to_next_due", "run_until_idle", "settle")}
+        for name, value in flags.items():
+            if value is not None and not isinstance(value, bool):
+                raise BadBody(field=name)
+        wait = opt_number(body, "timeout") or SETTLE_TIMEOUT
         if scale is not None:
             self.clock.set_time_scale(float(scale))
         if seconds:
             self.clock.advance(seconds)
+        if flags["to_next_due"]:
+            await self.delivery.settle(wait)
+            due = self.delivery.next_due()
+            if due is not None and due > self.clock.now():
+                self.clock.advance(due - self.clock.now())
+        if flags["run_until_idle"]:
+            return await self._run_until_idle(wait)
+        if flags["settle"] is False:
+            return not self.delivery.busy()
+        return await self.delivery.settle(wait)
+
+    async def _run_until_idle(self, timeout: float) -> bool:
+        """Advance to each next due try and let it run, until nothing is scheduled."""
+        deadline = time.monotonic() + timeout
+        for _ in range(MAX_IDLE_STEPS):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not await self.delivery.settle(remaining):
+                return False
+            due = self.delivery.next_due()
+            if due is None:
+                return True
+            now = self.clock.now()
+            if due > now:
+                self.clock.advance(due - now)
+        return False
+
+    @staticmethod
+    def _parse_advance(advance: object) -> float:
+        if advance is None:
+            return 0.0
+        if isinstance(advance, bool) or not isinstance(advance, (int, float, str)):
+            raise BadBody(field="advance")
+        if isinstance(advance, str):
+            try:
+                seconds = parse_duration(advance)
+            except ValueError:
+                raise Invalid.one(
+                    "advance", "advance must be seconds or a duration like 1h30m"
+                ) from None
+        else:
+            seconds = float(advance)
+        if seconds < 0 or seconds != seconds or seconds > 100 * 365 * 86400:
+            raise Invalid.one("advance", "advance must be between 0 and 100 years")
+        return seconds
+
+
+def opt_number(body: dict[str, Any], name: str) -> float | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 600:
+        raise Invalid.one(name, f"{name} must be a number of seconds from 0 to 600")
+    return float(value)

@@ -206,6 +206,8 @@ class Attempt:
     response_headers: dict[str, str] | None = None
     endpoint_url: str | None = None
     duration_ms: float | None = None
+    # What was sent, with sensitive header values redacted.
+    request_headers: dict[str, str] | None = None
 
     def to_doc(self) -> Doc:
         return asdict(self)
@@ -239,6 +241,7 @@ class Attempt:
             **self.to_wire(),
             "scheduled_at": format_timestamp(self.scheduled_at),
             "endpoint_url": self.endpoint_url,
+            "request_headers": self.request_headers,
             "response_headers": self.response_headers,
             "duration_ms": self.duration_ms,
         }

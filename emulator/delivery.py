@@ -1,0 +1,362 @@
+"""The delivery engine: a scheduler of due attempts on the emulator clock, and a sender.
+
+Each endpoint has its own lane: a queue, at most ``MAX_IN_FLIGHT`` requests at once, its own
+``httpx.AsyncClient`` (so a hanging or slow endpoint never holds connections another endpoint
+needs), and its rate limit, counted per emulated second. Every HTTP try is one attempt record;
+a failed try asks ``retry.next_retry_delay`` for the next one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import ipaddress
+import ssl
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import anyio
+import httpx
+import orjson
+
+from emulator import __version__
+from emulator.clock import Clock
+from emulator.config import EmulatorConfig
+from emulator.models import Attempt, AttemptStatus, Endpoint, Event
+from emulator.repository import Repository
+from emulator.retry import next_retry_delay
+from emulator.service import Service
+from emulator.signing import signed_headers
+
+# Measured here: one AsyncClient slows down sharply past ~8 requests in flight (httpcore pool
+# contention, encode/httpx#3215), so each endpoint's lane stays at or under that.
+MAX_IN_FLIGHT = 8
+IDLE_CLIENT_SECONDS = 60.0
+REDACTED = "<redacted>"
+USER_AGENT = f"simplyq-emulator/{__version__}"
+
+ClientFactory = Callable[[], httpx.AsyncClient]
+
+
+def is_loopback_url(url: str) -> bool:
+    """True for localhost, ``*.localhost``, 127.0.0.0/8 and ::1."""
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class Lane:
+    """One endpoint's delivery queue and connection."""
+
+    queue: deque[str] = field(default_factory=deque)
+    in_flight: int = 0
+    client: httpx.AsyncClient | None = None
+    last_used: float = field(default_factory=time.monotonic)
+    window_second: int = -1
+    window_count: int = 0
+
+
+@dataclass(frozen=True)
+class TryResult:
+    status_code: int
+    body: str
+    headers: dict[str, str] | None
+    ok: bool
+
+
+class DeliveryEngine:
+    """Runs inside the server's event loop, started and stopped by the app's lifespan."""
+
+    def __init__(
+        self,
+        repository: Repository,
+        service: Service,
+        clock: Clock,
+        config: EmulatorConfig,
+        client_factory: ClientFactory | None = None,
+    ) -> None:
+        self.repo = repository
+        self.service = service
+        self.clock = clock
+        self.config = config
+        self._client_factory = client_factory or self._default_client
+        self._ssl = ssl.create_default_context()
+        self._heap: list[tuple[float, int, str]] = []
+        self._lanes: dict[str, Lane] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake: asyncio.Event | None = None
+        self._idle: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: asyncio.Task[None] | None = None
+        self.delivered = 0
+        service.on_attempt_scheduled(self.schedule)
+        clock.on_change(self._clock_changed)
+
+    def _default_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            verify=self._ssl,
+            timeout=httpx.Timeout(self.config.delivery_timeout),
+            limits=httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=4),
+            follow_redirects=False,
+            trust_env=False,
+            headers={"User-Agent": USER_AGENT},
+        )
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        for attempt in self.service.resume_unfinished():
+            self.schedule(attempt)
+        self.repo.mark_dirty_soon()
+        self._runner = self._loop.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            self._runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._runner
+            self._runner = None
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        for lane in self._lanes.values():
+            if lane.client is not None:
+                await lane.client.aclose()
+        self._lanes.clear()
+
+    # ------------------------------------------------------------------ scheduling
+    def schedule(self, attempt: Attempt) -> None:
+        """Queue a pending attempt for its due time."""
+        heapq.heappush(self._heap, (attempt.scheduled_at, attempt.seq, attempt.key))
+        if self._wake is not None:
+            self._wake.set()
+
+    def _clock_changed(self) -> None:
+        if self._loop is not None and self._wake is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    def next_due(self) -> float | None:
+        """When the earliest waiting attempt is due (emulated time), if any."""
+        while self._heap:
+            due, _, key = self._heap[0]
+            attempt = self.repo.attempts.by_key.get(key)
+            if attempt is not None and attempt.status == AttemptStatus.PENDING:
+                return due
+            heapq.heappop(self._heap)
+        return None
+
+    def busy(self) -> bool:
+        """True while something due now is queued or being sent."""
+        due = self.next_due()
+        if due is not None and due <= self.clock.now():
+            return True
+        return any(lane.queue or lane.in_flight for lane in self._lanes.values())
+
+    async def settle(self, timeout: float = 10.0) -> bool:
+        """Wait until every attempt due now has been tried; False on timeout."""
+        assert self._idle is not None and self._wake is not None
+        deadline = time.monotonic() + timeout
+        while self.busy():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            self._idle.clear()
+            self._wake.set()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), min(remaining, 0.05))
+        return True
+
+    async def _run(self) -> None:
+        assert self._wake is not None and self._idle is not None
+        while True:
+            now = self.clock.now()
+            while self._heap and self._heap[0][0] <= now:
+                _, _, key = heapq.heappop(self._heap)
+                attempt = self.repo.attempts.by_key.get(key)
+                if attempt is None or attempt.status != AttemptStatus.PENDING:
+                    continue
+                lane = self._lanes.setdefault(attempt.endpoint, Lane())
+                lane.queue.append(key)
+                self._pump(attempt.endpoint, lane)
+            self._close_idle_clients()
+            if not self.busy():
+                self._idle.set()
+            due = self.next_due()
+            timeout = None if due is None else self.clock.real_delay(due - self.clock.now())
+            self._wake.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                # Sleep at most a second: a long real wait must still notice a scale change.
+                await asyncio.wait_for(self._wake.wait(), min(timeout, 1.0) if timeout else 1.0)
+
+    def _pump(self, endpoint_key: str, lane: Lane) -> None:
+        """Start as many queued sends as the lane's limits allow."""
+        while lane.queue and lane.in_flight < MAX_IN_FLIGHT:
+            key = lane.queue.popleft()
+            attempt = self.repo.attempts.by_key.get(key)
+            endpoint = self.repo.endpoints.by_key.get(endpoint_key)
+            if attempt is None or endpoint is None or attempt.status != AttemptStatus.PENDING:
+                continue
+            if not self._take_rate_slot(endpoint, lane):
+                # Over the rate limit: wait for the next emulated second; nothing is dropped.
+                heapq.heappush(self._heap, (float(int(self.clock.now()) + 1), attempt.seq, key))
+                continue
+            lane.in_flight += 1
+            lane.last_used = time.monotonic()
+            task = asyncio.get_running_loop().create_task(self._send(attempt, endpoint, lane))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _take_rate_slot(self, endpoint: Endpoint, lane: Lane) -> bool:
+        limit = endpoint.rate_limit
+        if not limit:
+            app = self.repo.applications.by_key.get(endpoint.app)
+            limit = app.rate_limit if app else 0
+        if not limit:
+            return True
+        second = int(self.clock.now())
+        if second != lane.window_second:
+            lane.window_second, lane.window_count = second, 0
+        if lane.window_count >= limit:
+            return False
+        lane.window_count += 1
+        return True
+
+    def _close_idle_clients(self) -> None:
+        cutoff = time.monotonic() - IDLE_CLIENT_SECONDS
+        for key, lane in list(self._lanes.items()):
+            if not lane.queue and not lane.in_flight and lane.last_used < cutoff:
+                del self._lanes[key]
+                if lane.client is not None:
+                    client = lane.client
+                    task = asyncio.get_running_loop().create_task(client.aclose())
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+
+    # ------------------------------------------------------------------ sending
+    async def _send(self, attempt: Attempt, endpoint: Endpoint, lane: Lane) -> None:
+        try:
+            event = self.repo.events.by_key.get(attempt.event)
+            if event is None:
+                return
+            started = self.clock.now()
+            attempt.status = AttemptStatus.SENDING
+            attempt.attempted_at = started
+            attempt.endpoint_url = endpoint.url
+            if attempt.delivery_started_at is None:
+                attempt.delivery_started_at = started
+            self.repo.save_attempt(attempt)
+            began = time.perf_counter()
+            result = await self._try(attempt, endpoint, event, int(started))
+            attempt.duration_ms = round((time.perf_counter() - began) * 1000, 3)
+            self._record(attempt, result)
+        finally:
+            lane.in_flight -= 1
+            lane.last_used = time.monotonic()
+            self._pump(endpoint.key, lane)
+            if self._wake is not None:
+                self._wake.set()
+
+    async def _try(
+        self, attempt: Attempt, endpoint: Endpoint, event: Event, timestamp: int
+    ) -> TryResult:
+        if not endpoint.active:
+            return TryResult(0, "endpoint is inactive: not delivered", None, False)
+        if not self.config.allow_remote_delivery and not is_loopback_url(endpoint.url):
+            return TryResult(
+                0,
+                f"not delivered: {endpoint.url} is not a loopback address; the emulator delivers "
+                "only to localhost unless started with --allow-remote-delivery",
+                None,
+                False,
+            )
+        body = orjson.dumps(event.payload)
+        signature = signed_headers(endpoint.valid_secrets(self.clock.now()), timestamp, body)
+        headers = {
+            **endpoint.headers,
+            **endpoint.sensitive_headers,
+            "Content-Type": "application/json",
+            **signature,
+        }
+        attempt.request_headers = {
+            "User-Agent": USER_AGENT,
+            **endpoint.headers,
+            **{name: REDACTED for name in endpoint.sensitive_headers},
+            "Content-Type": "application/json",
+            "Content-Length": str(len(body)),
+            **signature,
+        }
+        lane = self._lanes.get(endpoint.key)
+        if lane is not None and lane.client is None:
+            lane.client = self._client_factory()
+        client = lane.client if lane is not None and lane.client else self._client_factory()
+        limit = self.config.max_response_bytes
+        try:
+            with anyio.fail_after(self.config.delivery_timeout):
+                async with client.stream(
+                    "POST", endpoint.url, content=body, headers=headers
+                ) as response:
+                    chunks: list[bytes] = []
+                    size = 0
+                    async for chunk in response.aiter_bytes():
+                        chunks.append(chunk)
+                        size += len(chunk)
+                        if size >= limit:
+                            break
+                    text = b"".join(chunks)[:limit].decode("utf-8", "replace")
+                    return TryResult(
+                        response.status_code,
+                        text,
+                        dict(response.headers),
+                        200 <= response.status_code < 300,
+                    )
+        except (TimeoutError, httpx.TimeoutException):
+            return TryResult(
+                0, f"timeout: no answer within {self.config.delivery_timeout:g} s", None, False
+            )
+        except httpx.HTTPError as error:
+            detail = str(error) or "the connection failed without a message"
+            return TryResult(0, f"{type(error).__name__}: {detail}", None, False)
+        finally:
+            if lane is None:
+                await client.aclose()
+
+    def _record(self, attempt: Attempt, result: TryResult) -> None:
+        if self.repo.attempts.by_key.get(attempt.key) is not attempt:
+            return  # deleted with its endpoint while in flight
+        attempt.response = result.body
+        attempt.response_status_code = result.status_code
+        attempt.response_headers = result.headers
+        attempt.status = AttemptStatus.SUCCESS if result.ok else AttemptStatus.FAIL
+        self.repo.save_attempt(attempt)
+        self.delivered += 1
+        if not result.ok:
+            self._retry_later(attempt)
+        self.repo.mark_dirty_soon()
+
+    def _retry_later(self, attempt: Attempt) -> None:
+        app = self.repo.applications.by_key.get(attempt.app)
+        endpoint = self.repo.endpoints.by_key.get(attempt.endpoint)
+        if app is None or endpoint is None or not endpoint.active:
+            return
+        failed_at = self.clock.now()
+        first = attempt.delivery_started_at or attempt.attempted_at or failed_at
+        delay = next_retry_delay(
+            app.retry_strategy, attempt.retry_count, first_try_at=first, failed_at=failed_at
+        )
+        if delay is not None:
+            self.service.schedule_retry(attempt, failed_at + delay)
