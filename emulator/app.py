@@ -38,7 +38,7 @@ def build(
 ) -> Emulator:
     """Create (and load) the parts without starting anything."""
     clock = clock or Clock(config.time_scale)
-    repository = Repository(config.data_dir)
+    repository = Repository(config.data_dir, durable=config.durable)
     service = Service(repository, clock, config.rotation_grace_seconds)
     delivery = DeliveryEngine(repository, service, clock, config, client_factory)
     return Emulator(config, clock, repository, service, delivery)

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from emulator import __version__
 from emulator.config import DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, EmulatorConfig
 
 EXAMPLE_KEY = "sk_test_emulator"
+DEFAULT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+
+
+class CommandError(Exception):
+    """A problem to report in one line, without a traceback."""
 
 
 def _positive_float(text: str) -> float:
@@ -155,6 +163,107 @@ def serve(config: EmulatorConfig) -> int:
     return 0
 
 
+def _event_body(args: argparse.Namespace) -> dict[str, Any]:
+    if args.file is not None:
+        try:
+            loaded = json.loads(args.file.read_text())
+        except (OSError, ValueError) as error:
+            raise CommandError(f"cannot read {args.file}: {error}") from None
+    else:
+        try:
+            loaded = json.loads(args.data) if args.data else {"message": "hello from the CLI"}
+        except ValueError as error:
+            raise CommandError(f"--data is not JSON: {error}") from None
+    if not isinstance(loaded, dict):
+        raise CommandError("the payload must be a JSON object")
+    body: dict[str, Any] = (
+        dict(loaded) if "payload" in loaded else {"event_type": args.event_type, "payload": loaded}
+    )
+    body.setdefault("event_type", args.event_type)
+    if args.topics:
+        body["topics"] = args.topics
+    if args.uid:
+        body["uid"] = args.uid
+    if args.event_version:
+        body["version"] = args.event_version
+    return body
+
+
+def publish(args: argparse.Namespace) -> int:
+    from emulator.client import NotFoundError, SimplyQ
+
+    body = _event_body(args)
+    with SimplyQ(args.api_key, base_url=args.url) as client:
+        try:
+            client.applications.retrieve(args.app)
+        except NotFoundError:
+            client.applications.create({"uid": args.app, "name": args.app})
+            print(f"created application {args.app}", file=sys.stderr)
+        event = client.events.create(args.app, body)
+        print(json.dumps(event, indent=2))
+        client.emulator.advance(0)
+        for attempt in client.events.delivery_attempts(args.app, event["uid"]):
+            state = {"0": "delivered", "1": "pending", "2": "sending", "3": "failed"}
+            print(
+                f"  -> {attempt['endpoint_id']}: {state.get(attempt['status'], attempt['status'])}"
+                f" (HTTP {attempt['response_status_code']})",
+                file=sys.stderr,
+            )
+    return 0
+
+
+def listen(args: argparse.Namespace) -> int:
+    from emulator.client import NotFoundError, SimplyQ
+    from emulator.listener import Listener
+
+    try:
+        listener_port = args.port
+        client = SimplyQ(args.api_key, base_url=args.url)
+        secrets: list[str] = [args.secret] if args.secret else []
+        listener = Listener(
+            listener_port,
+            status=args.status,
+            out=sys.stdout,
+            secrets=(lambda: secrets) if (args.secret or args.app) else None,
+        )
+    except OSError as error:
+        raise CommandError(f"cannot listen on port {args.port}: {error.strerror}") from None
+    try:
+        if args.app:
+            try:
+                client.applications.retrieve(args.app)
+            except NotFoundError:
+                client.applications.create({"uid": args.app, "name": args.app})
+            fields = {"url": listener.url, "filter_types": args.filter_types, "active": True}
+            try:
+                client.endpoints.update(args.app, args.endpoint, fields)
+            except NotFoundError:
+                client.endpoints.create(args.app, {"uid": args.endpoint, **fields})
+            if not args.secret:
+                secrets.append(client.endpoints.retrieve_secret(args.app, args.endpoint))
+            print(
+                f"Registered endpoint {args.endpoint} of application {args.app} -> {listener.url}",
+                flush=True,
+            )
+        print(f"Listening on {listener.url}, answering {args.status}. Ctrl-C to stop.", flush=True)
+        listener.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        listener.close()
+        client.close()
+    return 0
+
+
+def reset(args: argparse.Namespace) -> int:
+    from emulator.client import SimplyQ
+
+    with SimplyQ(args.api_key, base_url=args.url) as client:
+        client.emulator.reset(all=args.all)
+    print("reset everything" if args.all else f"reset the environment of key {args.api_key}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -163,5 +272,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "serve":
         return serve(config_from_args(args))
-    parser.error(f"unknown command {args.command}")
-    return 2
+    from emulator.client import SimplyQError
+
+    commands = {"publish": publish, "listen": listen, "reset": reset}
+    try:
+        return commands[args.command](args)
+    except (CommandError, SimplyQError) as error:
+        print(f"simplyq-emulator {args.command}: {error}", file=sys.stderr)
+        return 1

@@ -36,8 +36,9 @@ class EmulatorConfig:
     max_body_bytes: int = 1024 * 1024
     max_response_bytes: int = 64 * 1024
     log_level: str = "warning"
-    # Group commit: how long a flush may wait to gather more writes (seconds).
-    commit_delay: float = 0.0
+    # False skips fsync (scratch data such as a test session's): files stay whole, but a
+    # power loss may lose the last writes.
+    durable: bool = True
 
     @property
     def in_memory(self) -> bool:

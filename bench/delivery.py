@@ -1,0 +1,191 @@
+"""End-to-end delivery benchmark: publish to an application with 2 endpoints on a local receiver
+until every delivery has arrived, next to a raw ``httpx.AsyncClient`` POST loop to the same
+receiver, measured in the same run.
+
+    .venv/bin/python -m bench.delivery [--events 2000] [--light 200] [--quick]
+
+Reports deliveries/s for both, their ratio (goal: >= 0.75), and publish-to-receipt latency p50
+and p99 at light load (goal: p50 < 5 ms). The emulator and the receiver are child processes on
+free 127.0.0.1 ports; the publisher and the raw loop run here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import httpx
+import orjson
+
+from emulator.signing import signed_headers
+
+ROOT = Path(__file__).resolve().parent.parent
+AUTH = {"Authorization": "Bearer bench-delivery"}
+SECRET = "whsec_" + "b" * 64
+IN_FLIGHT = 8  # per client, as the emulator's lanes
+START_TIMEOUT = 30.0
+
+
+@contextlib.contextmanager
+def child(args: Sequence[str]) -> Iterator[str]:
+    """Run a server module as a child process and yield its base URL."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", *args], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + START_TIMEOUT
+        url = None
+        while url is None and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            if match := re.search(r"Base URL:\s+(http://\S+)", line):
+                url = match.group(1)
+        if url is None:
+            raise RuntimeError(f"{args[0]} did not start")
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+async def wait_count(client: httpx.AsyncClient, receiver: str, expected: int, limit: float) -> int:
+    deadline = time.monotonic() + limit
+    count = 0
+    while time.monotonic() < deadline:
+        count = int((await client.get(receiver + "/_count")).text)
+        if count >= expected:
+            break
+        await asyncio.sleep(0.005)
+    return count
+
+
+async def raw_loop(receiver: str, total: int) -> float:
+    """Signed POSTs straight to the receiver; returns deliveries/s."""
+    clients = [httpx.AsyncClient(limits=httpx.Limits(max_connections=IN_FLIGHT)) for _ in range(2)]
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for n in range(total):
+        queue.put_nowait(n)
+
+    async def worker(client: httpx.AsyncClient, path: str) -> None:
+        while not queue.empty():
+            n = queue.get_nowait()
+            body = orjson.dumps({"n": n, "type": "bench"})
+            headers = signed_headers([SECRET], int(time.time()), body)
+            headers["Content-Type"] = "application/json"
+            response = await client.post(receiver + path, content=body, headers=headers)
+            response.raise_for_status()
+
+    started = time.perf_counter()
+    await asyncio.gather(
+        *(worker(c, f"/raw{i}") for i, c in enumerate(clients) for _ in range(IN_FLIGHT))
+    )
+    elapsed = time.perf_counter() - started
+    for client in clients:
+        await client.aclose()
+    return total / elapsed
+
+
+async def setup(api: httpx.AsyncClient, receiver: str, app: str) -> None:
+    (await api.post("/v1/application", json={"uid": app, "name": app})).raise_for_status()
+    for i in (1, 2):
+        endpoint = {"uid": f"ep{i}", "url": f"{receiver}/{app}/ep{i}", "secret": SECRET}
+        (await api.post(f"/v1/application/{app}/endpoint", json=endpoint)).raise_for_status()
+
+
+async def emulator_throughput(api: httpx.AsyncClient, receiver: str, events: int) -> float:
+    """Publish ``events`` events (32 in flight) to 2 endpoints; deliveries/s until all arrived."""
+    await setup(api, receiver, "load")
+    counter = iter(range(events))
+
+    async def publisher() -> None:
+        for n in counter:
+            body = {"event_type": "bench", "payload": {"n": n, "type": "bench"}}
+            (await api.post("/v1/application/load/event", json=body)).raise_for_status()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(publisher() for _ in range(32)))
+    arrived = await wait_count(api, receiver, 2 * events, 120)
+    elapsed = time.perf_counter() - started
+    if arrived < 2 * events:
+        raise RuntimeError(f"only {arrived} of {2 * events} deliveries arrived")
+    return arrived / elapsed
+
+
+async def light_latency(api: httpx.AsyncClient, receiver: str, events: int) -> list[float]:
+    """One event at a time; milliseconds from the publish request to each receipt."""
+    await setup(api, receiver, "light")
+    sent: dict[int, float] = {}
+    for n in range(events):
+        sent[n] = time.monotonic()
+        body = {"event_type": "bench", "payload": {"n": n, "type": "bench"}}
+        (await api.post("/v1/application/light/event", json=body)).raise_for_status()
+        await wait_count(api, receiver, 2 * (n + 1), 5)
+    records = orjson.loads((await api.get(receiver + "/_dump")).content)
+    return [(at - sent[n]) * 1000 for n, path, at in records if path.startswith("/light/")]
+
+
+async def run(events: int, light: int, data_dir: str | None) -> None:
+    with child(["bench.receiver_app"]) as receiver:
+        raw_rate = await raw_loop(receiver, 2 * events)
+        async with httpx.AsyncClient() as probe:
+            await probe.get(receiver + "/_dump")
+        storage = ["--data-dir", data_dir] if data_dir else ["--in-memory"]
+        with child(["emulator", "serve", "--port", "0", *storage]) as emulator:
+            async with httpx.AsyncClient(
+                base_url=emulator, headers=AUTH, limits=httpx.Limits(max_connections=64)
+            ) as api:
+                rate = await emulator_throughput(api, receiver, events)
+                await api.get(receiver + "/_dump")
+                latencies = await light_latency(api, receiver, light)
+    ratio = rate / raw_rate
+    p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
+    mode = "durable (fsync)" if data_dir else "in-memory"
+    print(f"delivery benchmark, {events} events x 2 endpoints, emulator {mode}; 2 cores shared")
+    print(f"  raw httpx POST loop     {raw_rate:9.0f} deliveries/s")
+    print(
+        f"  emulator end-to-end     {rate:9.0f} deliveries/s   ratio {ratio:.2f}  "
+        f"(goal >= 0.75: {'PASS' if ratio >= 0.75 else 'FAIL'})"
+    )
+    print(
+        f"  publish-to-receipt      p50 {p50:.2f} ms  p99 {p99:.2f} ms  mean "
+        f"{statistics.fmean(latencies):.2f} ms over {len(latencies)} deliveries "
+        f"(goal p50 < 5 ms: {'PASS' if p50 < 5 else 'FAIL'})"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.delivery", description=__doc__)
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--light", type=int, default=200)
+    parser.add_argument("--in-memory", action="store_true", help="no data dir (no fsync)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 200 events")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.events, args.light = 200, 30
+    with tempfile.TemporaryDirectory(prefix="simplyq-bench-") as tmp:
+        asyncio.run(run(args.events, args.light, None if args.in_memory else tmp))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
