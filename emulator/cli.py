@@ -104,7 +104,82 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
     )
+
+    publish = commands.add_parser(
+        "publish",
+        help="publish an event (like `stripe trigger`)",
+        description="Publish an event to an application of a running emulator; the "
+        "application is created if it does not exist.",
+    )
+    _client_options(publish)
+    publish.add_argument("--app", default="demo", help="application uid (default demo)")
+    publish.add_argument(
+        "--type", dest="event_type", default="test.event", help="event type (default test.event)"
+    )
+    body = publish.add_mutually_exclusive_group()
+    body.add_argument("--data", help="the payload as a JSON object")
+    body.add_argument(
+        "--file",
+        type=Path,
+        help="a JSON file: the payload, or a whole event "
+        "body with event_type/payload/topics/uid/version",
+    )
+    publish.add_argument(
+        "--topic", action="append", default=[], dest="topics", help="a topic (repeatable)"
+    )
+    publish.add_argument("--uid", help="event uid (default: generated)")
+    publish.add_argument("--version", dest="event_version", help="event version")
+
+    listen = commands.add_parser(
+        "listen",
+        help="receive deliveries here and print them",
+        description="Start a local webhook receiver that prints every delivery and checks "
+        "its signature. With --app it registers itself as an endpoint of that application.",
+    )
+    _client_options(listen)
+    listen.add_argument("--app", help="register as an endpoint of this application")
+    listen.add_argument(
+        "--endpoint",
+        default="cli-listener",
+        help="uid of the endpoint to register (default cli-listener)",
+    )
+    listen.add_argument(
+        "--filter-type",
+        action="append",
+        default=[],
+        dest="filter_types",
+        help="only events of this type (repeatable)",
+    )
+    listen.add_argument("--port", type=_port, default=0, help="port to listen on (0: free)")
+    listen.add_argument(
+        "--status",
+        type=int,
+        default=200,
+        help="HTTP status to answer with (default 200; try 500 to see retries)",
+    )
+    listen.add_argument("--secret", help="verify with this secret instead of the endpoint's")
+
+    reset = commands.add_parser(
+        "reset",
+        help="delete data in a running emulator",
+        description="Delete one environment's data (the API key's) or, with --all, everything.",
+    )
+    _client_options(reset)
+    reset.add_argument("--all", action="store_true", help="every environment")
     return parser
+
+
+def _client_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("SIMPLYQ_EMULATOR_URL", DEFAULT_URL),
+        help=f"the emulator's base URL (default $SIMPLYQ_EMULATOR_URL or {DEFAULT_URL})",
+    )
+    parser.add_argument(
+        "--api-key",
+        default=os.environ.get("SIMPLYQ_API_KEY", EXAMPLE_KEY),
+        help=f"API key (default $SIMPLYQ_API_KEY or {EXAMPLE_KEY})",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:

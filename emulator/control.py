@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -16,12 +16,13 @@ from emulator import __version__
 from emulator.clock import Clock
 from emulator.config import EmulatorConfig
 from emulator.delivery import DeliveryEngine
-from emulator.errors import BadBody, Invalid, NotFound
-from emulator.http import JSONResponse, read_body
+from emulator.errors import BadBody, Invalid, NotFound, Unauthorized
+from emulator.http import JSONResponse, bearer_key, error_response, read_body
 from emulator.repository import Repository, environment_key
 from emulator.timestamps import format_optional, format_timestamp
 from emulator.validation import opt_str, parse_json_object
 
+Handler = Callable[[Request], Awaitable[Response]]
 SETTLE_TIMEOUT = 10.0
 MAX_IDLE_STEPS = 10_000
 
@@ -188,15 +189,30 @@ class Control:
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
 
+        guard = self._guard
         return [
             Route("/_emulator/health", health, methods=["GET"]),
-            Route("/_emulator/reset", reset, methods=["POST"]),
-            Route("/_emulator/clock", get_clock, methods=["GET"]),
-            Route("/_emulator/clock", set_clock, methods=["POST"]),
-            Route("/_emulator/environments", environments, methods=["GET"]),
-            Route("/_emulator/attempts/{attempt_id}", attempt_detail, methods=["GET"]),
-            Route("/_emulator/stream", stream, methods=["GET"]),
+            Route("/_emulator/reset", guard(reset), methods=["POST"]),
+            Route("/_emulator/clock", guard(get_clock), methods=["GET"]),
+            Route("/_emulator/clock", guard(set_clock), methods=["POST"]),
+            Route("/_emulator/environments", guard(environments), methods=["GET"]),
+            Route("/_emulator/attempts/{attempt_id}", guard(attempt_detail), methods=["GET"]),
+            Route("/_emulator/stream", guard(stream), methods=["GET"]),
         ]
+
+    def _guard(self, handler: Handler) -> Handler:
+        """With configured API keys, control routes need one of them too (health stays open)."""
+        if not self.config.api_keys:
+            return handler
+
+        async def guarded(request: Request) -> Response:
+            try:
+                bearer_key(request, self.config.api_keys)
+            except Unauthorized as error:
+                return error_response(error)
+            return await handler(request)
+
+        return guarded
 
     async def _apply_clock(self, body: dict[str, Any]) -> bool:
         """Apply a clock request; returns whether everything due was tried in time."""
@@ -267,5 +283,5 @@ def opt_number(body: dict[str, Any], name: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 600:
-        raise Invalid.one(name, f"{name} must be a number of seconds from 0 to 600")
+        raise Invalid.one(name, f"{name} must be a number of seconds, more than 0 and at most 600")
     return float(value)

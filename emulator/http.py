@@ -8,7 +8,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from emulator.errors import EmulatorError, PayloadTooLarge
+from emulator.errors import EmulatorError, PayloadTooLarge, Unauthorized
 
 JSON_TYPE = "application/json; charset=utf-8"
 
@@ -43,3 +43,12 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise PayloadTooLarge(f"request body larger than {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def bearer_key(request: Request, allowed: frozenset[str]) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or (allowed and token not in allowed):
+        raise Unauthorized()
+    return token

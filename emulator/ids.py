@@ -51,19 +51,31 @@ class _Clock:
             return self._seconds, self._sequence
 
 
+class UidFactory:
+    """Time-ordered uids: each one sorts after every earlier one from the same factory."""
+
+    def __init__(self) -> None:
+        self._clock = _Clock()
+
+    def new(self, prefix: str, now: float | None = None) -> str:
+        """``prefix`` followed by a new 27-character, time-ordered base62 uid."""
+        seconds, sequence = self._clock.tick(time.time() if now is None else now)
+        return (
+            prefix
+            + _base62(seconds, _TIME_WIDTH)
+            + _base62(sequence, _SEQUENCE_WIDTH)
+            + _base62(secrets.randbelow(62**_RANDOM_WIDTH), _RANDOM_WIDTH)
+        )
+
+
 # Process-wide on purpose: ordering must hold across every caller in the process.
-_CLOCK = _Clock()
+_FACTORY = UidFactory()
 
 
 def new_uid(prefix: str, now: float | None = None) -> str:
     """Return ``prefix`` followed by a new 27-character, time-ordered base62 uid.
 
-    ``now`` (default: the current time) is the creation time in Unix seconds.
+    ``now`` (default: the current time) is the creation time in Unix seconds. Once an
+    emulator clock has run ahead, later uids keep that later second so that order holds.
     """
-    seconds, sequence = _CLOCK.tick(time.time() if now is None else now)
-    return (
-        prefix
-        + _base62(seconds, _TIME_WIDTH)
-        + _base62(sequence, _SEQUENCE_WIDTH)
-        + _base62(secrets.randbelow(62**_RANDOM_WIDTH), _RANDOM_WIDTH)
-    )
+    return _FACTORY.new(prefix, now)

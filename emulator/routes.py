@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from emulator.config import EmulatorConfig
 from emulator.errors import EmulatorError, RateLimited, Unauthorized
-from emulator.http import JSONResponse, error_response, read_body
+from emulator.http import JSONResponse, bearer_key, error_response, read_body
 from emulator.pagination import Page
 from emulator.service import Service
 from emulator.validation import (
@@ -64,15 +64,6 @@ class Call:
     def query(self) -> dict[str, Sequence[str]]:
         params = self.request.query_params
         return {key: params.getlist(key) for key in params}
-
-
-def bearer_key(request: Request, allowed: frozenset[str]) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or (allowed and token not in allowed):
-        raise Unauthorized()
-    return token
 
 
 def page_body(page: Page[Any], *, with_done: bool = False) -> dict[str, Any]:

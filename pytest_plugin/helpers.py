@@ -7,11 +7,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import MutableMapping
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
-from emulator.client import SimplyQ
+from emulator.client import DeliveryAttempt, SimplyQ
 
 STATUS_NAMES = {"0": "success", "1": "pending", "2": "sending", "3": "fail"}
 STATUS_CODES = {name: code for code, name in STATUS_NAMES.items()}
@@ -21,7 +20,7 @@ class DeliveryAssertionError(AssertionError):
     """A sender-side assertion failed; the message lists every attempt."""
 
 
-def describe_attempts(attempts: list[dict[str, Any]]) -> str:
+def describe_attempts(attempts: list[DeliveryAttempt]) -> str:
     if not attempts:
         return "  (no attempts)"
     return "\n".join(
@@ -94,7 +93,7 @@ class SimplyQEnvironment:
         it is done)."""
         self.client.emulator.advance(0, timeout=timeout)
 
-    def attempts(self, app: str, event: str, endpoint: str | None = None) -> list[dict[str, Any]]:
+    def attempts(self, app: str, event: str, endpoint: str | None = None) -> list[DeliveryAttempt]:
         """The attempts of an event (to one endpoint), oldest first, all pages."""
         return [
             a
@@ -112,7 +111,7 @@ class SimplyQEnvironment:
         attempts: int | None = None,
         status: str = "success",
         settle: bool = True,
-    ) -> list[dict[str, Any]]:
+    ) -> list[DeliveryAttempt]:
         """Assert the last attempt of ``event`` to ``endpoint`` has ``status`` ("success",
         "fail", "pending") after ``attempts`` tries (any number when None)."""
         if status not in STATUS_CODES:
