@@ -259,7 +259,7 @@ class DeliveryEngine:
             attempt.endpoint_url = endpoint.url
             if attempt.delivery_started_at is None:
                 attempt.delivery_started_at = started
-            self.repo.save_attempt(attempt)
+            self.repo.attempt_started(attempt)
             began = time.perf_counter()
             result = await self._try(attempt, endpoint, event, int(started))
             attempt.duration_ms = round((time.perf_counter() - began) * 1000, 3)

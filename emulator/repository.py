@@ -46,6 +46,8 @@ class Collection(Generic[R]):
     dirty: set[int] = field(default_factory=set)
     next_seq: int = 1
     directory: SegmentedDirectory | None = None
+    # Counts changes, so a commit knows whether a flush already covers it.
+    version: int = 0
 
     def take_seq(self) -> int:
         seq = self.next_seq
@@ -62,6 +64,7 @@ class Collection(Generic[R]):
         self.segments[segment][record.seq] = record.to_doc()
         if self.directory is not None:
             self.dirty.add(segment)
+            self.version += 1
 
     def drop(self, record: R) -> None:
         self.by_key.pop(record.key, None)
@@ -69,6 +72,7 @@ class Collection(Generic[R]):
         self.segments[segment].pop(record.seq, None)
         if self.directory is not None:
             self.dirty.add(segment)
+            self.version += 1
 
     def take_dirty(self) -> list[tuple[int, dict[int, Doc]]]:
         jobs = [(segment, dict(self.segments.get(segment, {}))) for segment in sorted(self.dirty)]
@@ -131,7 +135,9 @@ class Repository:
         self.attempts_of_endpoint: dict[str, list[Attempt]] = defaultdict(list)
         self.attempts_of_event: dict[str, list[Attempt]] = defaultdict(list)
         # Group commit.
-        self._waiters: list[asyncio.Future[None]] = []
+        # (version the waiter needs on disk, its future)
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._durable_version = 0
         self._wake: asyncio.Event | None = None
         self._flusher: asyncio.Task[None] | None = None
         if data_dir is not None:
@@ -293,6 +299,11 @@ class Repository:
         self.attempts.touch(attempt)
         self._emit("attempt", "updated", attempt.env, attempt)
 
+    def attempt_started(self, attempt: Attempt) -> None:
+        """Announce a try in flight without writing it: after a crash a try that was in flight
+        is pending again (its stored form), which is what a restart must redo anyway."""
+        self._emit("attempt", "updated", attempt.env, attempt)
+
     def latest_attempt(self, event_key: str, endpoint_key: str) -> Attempt | None:
         for attempt in reversed(self.attempts_of_event.get(event_key, ())):
             if attempt.endpoint == endpoint_key:
@@ -329,34 +340,42 @@ class Repository:
         self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())
 
     async def commit(self) -> None:
-        """Wait until every change made so far is on disk."""
-        if self.data_dir is None or not self._has_dirty():
+        """Wait until every change made so far is on disk (including changes that a flush
+        already in progress is writing)."""
+        if self.data_dir is None:
+            return
+        target = self._version()
+        if self._durable_version >= target:
             return
         if self._flusher is None:
             self.flush_now()
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
+        self._waiters.append((target, waiter))
         assert self._wake is not None
         self._wake.set()
         await waiter
 
+    def _version(self) -> int:
+        return sum(c.version for c in self._collections())
+
     def _has_dirty(self) -> bool:
         return any(c.dirty for c in self._collections())
 
-    def _take_jobs(self) -> list[tuple[SegmentedDirectory, int, dict[int, Doc]]]:
+    def _take_jobs(self) -> list[tuple[Collection[Any], int, dict[int, Doc]]]:
         jobs = []
         # Parents before children: a crash mid-flush leaves orphans, which loading drops.
         for collection in self._collections():
-            assert collection.directory is not None
             for segment, docs in collection.take_dirty():
-                jobs.append((collection.directory, segment, docs))
+                jobs.append((collection, segment, docs))
         return jobs
 
     @staticmethod
-    def _write_jobs(jobs: list[tuple[SegmentedDirectory, int, dict[int, Doc]]]) -> None:
+    def _write_jobs(jobs: list[tuple[Collection[Any], int, dict[int, Doc]]]) -> None:
         touched: dict[Path, SegmentedDirectory] = {}
-        for directory, segment, docs in jobs:
+        for collection, segment, docs in jobs:
+            directory = collection.directory
+            assert directory is not None
             directory.write_segment(segment, docs)
             touched[directory.path] = directory
         for directory in touched.values():
@@ -365,26 +384,38 @@ class Repository:
     def flush_now(self) -> None:
         """Write every dirty segment synchronously."""
         if self.data_dir is not None:
+            version = self._version()
             self._write_jobs(self._take_jobs())
+            self._durable_version = version
 
     async def _flush_loop(self) -> None:
         assert self._wake is not None
         while True:
             await self._wake.wait()
             self._wake.clear()
-            waiters, self._waiters = self._waiters, []
+            version = self._version()
             jobs = self._take_jobs()
             try:
                 if jobs:
                     await asyncio.to_thread(self._write_jobs, jobs)
             except Exception as exc:  # disk full, permissions: fail the requests, keep serving
-                for waiter in waiters:
+                for collection, segment, _ in jobs:
+                    collection.dirty.add(segment)  # written again by the next flush
+                waiters, self._waiters = self._waiters, []
+                for _, waiter in waiters:
                     if not waiter.done():
                         waiter.set_exception(StorageFailed(str(exc)))
                 continue
-            for waiter in waiters:
-                if not waiter.done():
+            self._durable_version = max(self._durable_version, version)
+            pending = []
+            for target, waiter in self._waiters:
+                if target > version:
+                    pending.append((target, waiter))
+                elif not waiter.done():
                     waiter.set_result(None)
+            self._waiters = pending
+            if pending:
+                self._wake.set()
 
     def mark_dirty_soon(self) -> None:
         """Ask for a flush without waiting for it (background changes such as attempt results)."""
