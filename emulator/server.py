@@ -17,7 +17,10 @@ START_TIMEOUT = 10.0
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening TCP socket; port 0 picks a free one."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto IPPROTO_TCP, not 0: asyncio only sets TCP_NODELAY on accepted sockets whose proto
+    # says TCP. Without it every keep-alive response (headers, then body) waits ~40 ms for
+    # the client's delayed ACK (Nagle).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -44,12 +47,14 @@ def uvicorn_server(config: EmulatorConfig) -> uvicorn.Server:
 
 
 class EmulatorServer:
-    """Runs an emulator in a background thread: ``with EmulatorServer(config) as server: ...``."""
+    """Runs an emulator in a background thread: ``with EmulatorServer(config) as server: ...``.
 
-    def __init__(self, config: EmulatorConfig | None = None) -> None:
-        self.config = (config or EmulatorConfig(data_dir=None)).with_changes(
-            port=(config.port if config else 0)
-        )
+    It listens on ``port`` (default 0: a free one), whatever ``config.port`` says.
+    """
+
+    def __init__(self, config: EmulatorConfig | None = None, *, port: int = 0) -> None:
+        # A server in a thread is for tests and tools: a free port unless one is asked for.
+        self.config = (config or EmulatorConfig(data_dir=None)).with_changes(port=port)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None

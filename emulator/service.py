@@ -7,6 +7,7 @@ field errors (production answers 404 before 422).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
@@ -43,7 +44,11 @@ AttemptListener = Callable[[Attempt], None]
 
 def _raise_if(errors: list[FieldError]) -> None:
     if errors:
-        raise Invalid(errors)
+        # One entry per bad field (its first problem), as production reports them.
+        first: dict[str, FieldError] = {}
+        for error in errors:
+            first.setdefault(error.field, error)
+        raise Invalid(list(first.values()))
 
 
 def _seq(record: Record) -> int:
@@ -103,8 +108,11 @@ class Service:
 
     @staticmethod
     def _in_time(query: ListQuery, when: float) -> bool:
-        return (query.before is None or when <= query.before) and (
-            query.after is None or when > query.after
+        # Compare the whole second the wire shows: an item's own created_at, given back as
+        # ``before``, includes it; as ``after``, excludes it.
+        second = math.floor(when)
+        return (query.before is None or second <= query.before) and (
+            query.after is None or second > query.after
         )
 
     # ------------------------------------------------------------------ applications

@@ -1,0 +1,70 @@
+"""Fixtures of the plugin's own tests: pytester, a clean environment for inner runs, and an
+emulator started here to stand in for one "already running" (the external-URL option)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+# httpcore, emulator.app and the plugin's modules are imported here, in the outer session, on
+# purpose: pytester's in-process runs drop the modules first imported during a run, so a second
+# run would import httpcore again, and httpx (kept) would no longer recognise its exceptions.
+import httpcore  # noqa: F401
+import pytest
+
+import emulator.app  # noqa: F401
+import pytest_plugin.receiver
+import pytest_plugin.session  # noqa: F401
+from emulator.config import EmulatorConfig
+from emulator.server import EmulatorServer
+
+PLUGIN_VARIABLES = (
+    "SIMPLYQ_EMULATOR_URL",
+    "SIMPLYQ_PYTEST_DATA_DIR",
+    "SIMPLYQ_PYTEST_TIME_SCALE",
+    "SIMPLYQ_PYTEST_DELIVERY_TIMEOUT",
+)
+
+
+@pytest.fixture(autouse=True)
+def _clean_plugin_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inner runs must not pick up the developer's settings (e.g. $SIMPLYQ_EMULATOR_URL)."""
+    for name in PLUGIN_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    # An xdist worker running these tests must not make the inner runs think they are one.
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+
+
+@pytest.fixture(scope="session")
+def running_emulator() -> Iterator[EmulatorServer]:
+    """An emulator the inner runs did not start: what `simplyq-emulator serve` would be."""
+    with EmulatorServer(EmulatorConfig(data_dir=None, port=0)) as server:
+        yield server
+
+
+# Other plugins of this virtualenv that do not survive a second session in one interpreter.
+IN_PROCESS_ARGS = ("-p", "no:textual-snapshot", "-p", "no:cacheprovider")
+
+RunInner = Callable[..., pytest.RunResult]
+
+
+@pytest.fixture
+def run_inner(pytester: pytest.Pytester) -> RunInner:
+    """Run pytest on the generated files in this process (fast; the plugin is loaded by its
+    entry point as in a user's project)."""
+
+    def run(*args: str) -> pytest.RunResult:
+        return pytester.runpytest_inprocess(*IN_PROCESS_ARGS, *args)
+
+    return run
+
+
+@pytest.fixture
+def run_subprocess(pytester: pytest.Pytester) -> RunInner:
+    """Run pytest on the generated files in a new interpreter (bounded)."""
+
+    def run(*args: str, timeout: float = 60) -> pytest.RunResult:
+        return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args, timeout=timeout)
+
+    return run
