@@ -25,6 +25,12 @@ from emulator.validation import opt_str, parse_json_object
 Handler = Callable[[Request], Awaitable[Response]]
 SETTLE_TIMEOUT = 10.0
 MAX_IDLE_STEPS = 10_000
+# Timestamps are formatted with ``datetime`` (years up to 9999): the clock must stay well below,
+# or every answer that shows a time fails. Hence a floor on the time scale (at 1e-6, a real
+# second is 11.6 emulated days) and a ceiling on where ``advance`` may take the clock.
+MIN_TIME_SCALE = 1e-6
+MAX_TIME_SCALE = 1000
+MAX_CLOCK = 221_845_392_000.0  # 9000-01-01T00:00:00Z
 
 
 def parse_duration(text: str) -> float:
@@ -217,12 +223,17 @@ class Control:
     async def _apply_clock(self, body: dict[str, Any]) -> bool:
         """Apply a clock request; returns whether everything due was tried in time."""
         seconds = self._parse_advance(body.get("advance"))
+        if seconds and self.clock.now() + seconds > MAX_CLOCK:
+            raise Invalid.one("advance", "advance would move the clock past the year 9000")
         scale = body.get("time_scale")
         if scale is not None:
             if isinstance(scale, bool) or not isinstance(scale, (int, float)):
                 raise BadBody(field="time_scale")
-            if not 0 < scale <= 1000:
-                raise Invalid.one("time_scale", "time_scale must be > 0 and at most 1000")
+            if not MIN_TIME_SCALE <= scale <= MAX_TIME_SCALE:
+                raise Invalid.one(
+                    "time_scale",
+                    f"time_scale must be from {MIN_TIME_SCALE:g} to {MAX_TIME_SCALE:g}",
+                )
         flags = {name: body.get(name) for name in ("to_next_due", "run_until_idle", "settle")}
         for name, value in flags.items():
             if value is not None and not isinstance(value, bool):

@@ -119,10 +119,26 @@ class DeliveryEngine:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
+        # Emulated time never goes back, not even across a restart: a clock advanced by hours
+        # before the stop would otherwise restart from the wall clock, and every retry scheduled
+        # after the advance would wait those hours again.
+        latest = self._latest_stored_time()
+        if latest > self.clock.now():
+            self.clock.advance(latest - self.clock.now())
         for attempt in self.service.resume_unfinished():
             self.schedule(attempt)
         self.repo.mark_dirty_soon()
         self._runner = self._loop.create_task(self._run())
+
+    def _latest_stored_time(self) -> float:
+        """The latest time any stored record shows (0 when there is none)."""
+        repo = self.repo
+        times = [a.attempted_at or 0.0 for a in repo.attempts.by_key.values()]
+        times += [e.created_at for e in repo.events.by_key.values()]
+        times += [e.updated_at for e in repo.endpoints.by_key.values()]
+        times += [a.updated_at for a in repo.applications.by_key.values()]
+        times += [e.created_at for e in repo.environments.by_key.values()]
+        return max(times, default=0.0)
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -261,7 +277,13 @@ class DeliveryEngine:
                 attempt.delivery_started_at = started
             self.repo.attempt_started(attempt)
             began = time.perf_counter()
-            result = await self._try(attempt, endpoint, event, int(started))
+            try:
+                result = await self._try(attempt, endpoint, event, int(started))
+            except Exception as error:
+                # A try must end failed, never stay "sending": ``http://xn--.localhost/`` passes
+                # validation but makes httpx raise idna.IDNAError, and a payload nested deeper
+                # than orjson.dumps allows raises TypeError.
+                result = TryResult(0, f"{type(error).__name__}: {error}", None, False)
             attempt.duration_ms = round((time.perf_counter() - began) * 1000, 3)
             self._record(attempt, result)
         finally:

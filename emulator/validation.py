@@ -44,6 +44,7 @@ MAX_HEADER_VALUE_LENGTH = 4096
 MAX_LIST_ITEMS = 100
 MAX_TEXT_LENGTH = 4096
 LIMIT_RANGE = (1, 150)
+MAX_NESTING = 128
 DEFAULT_LIMIT = 50
 IDENTIFIER_RULE = "must be 1 to 255 letters, digits, '-', '_' or '.'"
 
@@ -63,7 +64,27 @@ def parse_json_object(raw: bytes, *, allow_empty: bool = False) -> dict[str, Any
         raise BadBody() from None
     if not isinstance(value, dict):
         raise BadBody()
+    if nesting_depth(value) > MAX_NESTING:
+        # orjson cannot write such a document back out (its limit is 254 levels).
+        raise BadBody(f"request body nested deeper than {MAX_NESTING} levels")
     return value
+
+
+def nesting_depth(value: Any) -> int:
+    """How deeply objects and arrays nest in a parsed JSON value (iterative: no recursion)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
 
 
 def _typed(body: Body, name: str, kind: type | tuple[type, ...], path: str | None = None) -> Any:

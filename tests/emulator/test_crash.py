@@ -81,6 +81,13 @@ class Child:
         self.process.wait(timeout=10)
         self._log.close()
 
+    def stop(self) -> None:
+        """Ctrl-C: a clean shutdown, which flushes what is left."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=10)
+        self._log.close()
+
 
 @pytest.fixture
 def children(tmp_path: Path) -> Iterator[list[Child]]:
@@ -184,4 +191,7 @@ def test_acknowledged_events_survive_sigkill(tmp_path: Path, children: list[Chil
             json={"uid": "after-restart", "event_type": "load.test", "payload": {}},
         )
         assert response.status_code == 201
+    # Checked once the process is gone: a running emulator may be mid-write.
+    second.stop()
+    assert second.process.returncode == 0
     assert not list(data_dir.rglob("*.tmp"))

@@ -719,3 +719,37 @@ def test_parse_functions_return_field_errors_without_raising() -> None:
     assert errors == [] and data.headers == {"A": "1"} and data.sensitive_headers is None
     _, errors = parse_event({})
     assert [e.field for e in errors] == ["event_type", "payload"]
+
+
+def test_deeply_nested_payload_is_400_and_nothing_is_stored(api: httpx.Client) -> None:
+    app = create_app(api)["uid"]
+    payload: dict[str, Any] = {}
+    inner = payload
+    for _ in range(300):
+        inner["a"] = {}
+        inner = inner["a"]
+    response = api.post(
+        f"/v1/application/{app}/event", json={"event_type": "deep", "payload": payload}
+    )
+    assert response.status_code == 400
+    assert "nested" in response.json()["error"]
+    listed = api.get(f"/v1/application/{app}/event")
+    assert listed.status_code == 200
+    assert listed.json()["data"] == []
+
+
+def test_nesting_within_the_limit_is_accepted(api: httpx.Client) -> None:
+    app = create_app(api)["uid"]
+    payload: dict[str, Any] = {}
+    inner = payload
+    for _ in range(100):
+        inner["a"] = {}
+        inner = inner["a"]
+    response = api.post(
+        f"/v1/application/{app}/event", json={"event_type": "deep", "payload": payload}
+    )
+    assert response.status_code == 201
+    assert (
+        api.get(f"/v1/application/{app}/event/{response.json()['uid']}").json()["payload"]
+        == payload
+    )
