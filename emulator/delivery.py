@@ -36,6 +36,7 @@ from emulator.signing import signed_headers
 # contention, encode/httpx#3215), so each endpoint's lane stays at or under that.
 MAX_IN_FLIGHT = 8
 IDLE_CLIENT_SECONDS = 60.0
+RESOLVED_SECONDS = 5.0
 REDACTED = "<redacted>"
 USER_AGENT = f"simplyq-emulator/{__version__}"
 
@@ -92,7 +93,8 @@ class DeliveryEngine:
         self.clock = clock
         self.config = config
         self._client_factory = client_factory or self._default_client
-        self._ssl = ssl.create_default_context()
+        # Made on first use: building it costs ~60 ms and local deliveries are plain HTTP.
+        self._ssl: ssl.SSLContext | None = None
         self._heap: list[tuple[float, int, str]] = []
         self._lanes: dict[str, Lane] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -100,11 +102,15 @@ class DeliveryEngine:
         self._idle: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: asyncio.Task[None] | None = None
+        # host -> (valid until, resolves to loopback only), for _stays_local.
+        self._resolved: dict[str, tuple[float, bool]] = {}
         self.delivered = 0
         service.on_attempt_scheduled(self.schedule)
         clock.on_change(self._clock_changed)
 
     def _default_client(self) -> httpx.AsyncClient:
+        if self._ssl is None:
+            self._ssl = ssl.create_default_context()
         return httpx.AsyncClient(
             verify=self._ssl,
             timeout=httpx.Timeout(self.config.delivery_timeout),
@@ -298,7 +304,7 @@ class DeliveryEngine:
     ) -> TryResult:
         if not endpoint.active:
             return TryResult(0, "endpoint is inactive: not delivered", None, False)
-        if not self.config.allow_remote_delivery and not is_loopback_url(endpoint.url):
+        if not self.config.allow_remote_delivery and not await self._stays_local(endpoint.url):
             return TryResult(
                 0,
                 f"not delivered: {endpoint.url} is not a loopback address; the emulator delivers "
@@ -308,11 +314,16 @@ class DeliveryEngine:
             )
         body = orjson.dumps(event.payload)
         signature = signed_headers(endpoint.valid_secrets(self.clock.now()), timestamp, body)
+        # Values go out as UTF-8 bytes: httpx would refuse non-ASCII text (every try would fail),
+        # and validation already keeps CR, LF and other controls out of them.
         headers = {
-            **endpoint.headers,
-            **endpoint.sensitive_headers,
-            "Content-Type": "application/json",
-            **signature,
+            name.encode(): value.encode()
+            for name, value in {
+                **endpoint.headers,
+                **endpoint.sensitive_headers,
+                "Content-Type": "application/json",
+                **signature,
+            }.items()
         }
         attempt.request_headers = {
             "User-Agent": USER_AGENT,
@@ -356,6 +367,32 @@ class DeliveryEngine:
         finally:
             if lane is None:
                 await client.aclose()
+
+    async def _stays_local(self, url: str) -> bool:
+        """``is_loopback_url``, and a name (localhost, ``*.localhost``) must also resolve to
+        loopback addresses only: a resolver that asks the DNS about ``*.localhost`` could
+        otherwise send the delivery anywhere."""
+        if not is_loopback_url(url):
+            return False
+        host = (urlsplit(url).hostname or "").lower()
+        with contextlib.suppress(ValueError):
+            ipaddress.ip_address(host)
+            return True
+        cached = self._resolved.get(host)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, None)
+        except (OSError, UnicodeError):
+            return True  # not resolvable: the connection fails by itself, reaching nothing
+        local = True
+        for info in infos:
+            try:
+                local = local and ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_loopback
+            except ValueError:
+                local = False
+        self._resolved[host] = (time.monotonic() + RESOLVED_SECONDS, local)
+        return local
 
     def _record(self, attempt: Attempt, result: TryResult) -> None:
         if self.repo.attempts.by_key.get(attempt.key) is not attempt:

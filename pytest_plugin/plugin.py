@@ -1,126 +1,91 @@
-"""The pytest plugin: options, fixtures and a session-end safety net; nothing else.
+"""The pytest plugin (``pytest11`` entry point): options, fixtures and hooks; nothing else.
 
-Layers, like pytest-httpserver: one emulator per session (per xdist worker), a fresh isolated
+Layered like pytest-httpserver: one emulator per session (per xdist worker), a fresh isolated
 environment (API key) per test, and one threaded webhook receiver per session with per-test
-endpoints.
+endpoints. The heavy modules are imported by the fixtures, so a run that uses none of them
+pays nothing for the plugin.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import tempfile
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 import pytest
-from pytest_httpserver import HTTPServer
 
-from emulator.config import EmulatorConfig
-from emulator.server import EmulatorServer
-from pytest_plugin.helpers import SimplyQEnvironment
-from pytest_plugin.receiver import WebhookReceiver
+from pytest_plugin.settings import Settings, add_options, register, stop_all, unregister
 
-URL_ENV = "SIMPLYQ_EMULATOR_URL"
-DEFAULT_DELIVERY_TIMEOUT = 2.0
+if TYPE_CHECKING:
+    from pytest_httpserver import HTTPServer
+
+    from pytest_plugin.helpers import SimplyQEnvironment
+    from pytest_plugin.receiver import WebhookReceiver
+    from pytest_plugin.session import SimplyQServer
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("simplyq", "SimplyQ emulator")
-    group.addoption(
-        "--simplyq-url",
-        help=f"use the emulator already running at this URL instead of starting one "
-        f"(also the ini option simplyq_url and ${URL_ENV})",
-    )
-    group.addoption("--simplyq-data-dir", help="keep the started emulator's data in this folder")
-    group.addoption(
-        "--simplyq-time-scale",
-        type=float,
-        help="real seconds per emulated second for the started emulator (default 1)",
-    )
-    group.addoption(
-        "--simplyq-delivery-timeout",
-        type=float,
-        help=f"seconds an endpoint has to answer (default {DEFAULT_DELIVERY_TIMEOUT:g})",
-    )
-    parser.addini("simplyq_url", "URL of an already running emulator to use")
-    parser.addini("simplyq_data_dir", "folder where the started emulator keeps its data")
-    parser.addini("simplyq_time_scale", "time scale of the started emulator")
+    add_options(parser)
 
 
-def _setting(config: pytest.Config, option: str, ini: str, env: str | None = None) -> str | None:
-    value = config.getoption(option)
-    if value is None and ini:
-        value = config.getini(ini) or None
-    if value is None and env:
-        value = os.environ.get(env) or None
-    return None if value is None else str(value)
+def pytest_configure(config: pytest.Config) -> None:
+    # Check the settings now, so a bad value is a usage error before any test runs.
+    Settings.from_config(config)
 
 
-@dataclass(frozen=True)
-class EmulatorHandle:
-    """The emulator the session uses: started here, or one already running."""
+def pytest_report_header(config: pytest.Config) -> str:
+    return Settings.from_config(config).describe()
 
-    url: str
-    server: EmulatorServer | None
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Safety net: stop any emulator or receiver a fixture's teardown did not (an interrupted
+    or aborted run)."""
+    stop_all(session.config)
 
 
 @pytest.fixture(scope="session")
-def simplyq_server(pytestconfig: pytest.Config) -> Iterator[EmulatorHandle]:
-    """The session's emulator: the one named by ``--simplyq-url`` / ``simplyq_url`` /
-    ``$SIMPLYQ_EMULATOR_URL``, else an in-process one on a free port (per xdist worker)."""
-    url = _setting(pytestconfig, "simplyq_url", "simplyq_url", URL_ENV)
-    if url:
-        try:
-            httpx.get(url.rstrip("/") + "/_emulator/health", timeout=5).raise_for_status()
-        except httpx.HTTPError as error:
-            pytest.exit(f"simplyq: no emulator answers at {url}: {error}", returncode=3)
-        yield EmulatorHandle(url.rstrip("/"), None)
-        return
-    data_dir = _setting(pytestconfig, "simplyq_data_dir", "simplyq_data_dir")
-    scale = _setting(pytestconfig, "simplyq_time_scale", "simplyq_time_scale")
-    timeout = pytestconfig.getoption("simplyq_delivery_timeout") or DEFAULT_DELIVERY_TIMEOUT
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    with tempfile.TemporaryDirectory(prefix=f"simplyq-{worker}-") as scratch:
-        config = EmulatorConfig(
-            port=0,
-            data_dir=Path(data_dir) / worker if data_dir else Path(scratch),
-            # Test data is scratch unless kept: skip fsync, keep the files.
-            durable=bool(data_dir),
-            time_scale=float(scale) if scale else 1.0,
-            delivery_timeout=float(timeout),
-        )
-        with EmulatorServer(config) as server:
-            yield EmulatorHandle(server.url, server)
+def simplyq_server(pytestconfig: pytest.Config) -> Iterator[SimplyQServer]:
+    """The session's emulator: the one at ``--simplyq-url`` / ``$SIMPLYQ_EMULATOR_URL`` /
+    ``simplyq_url``, else one started in-process on a free port of 127.0.0.1 (one per xdist
+    worker) with a temporary data directory. ``.url``; ``.server`` when started here."""
+    from pytest_plugin.session import SimplyQServer
 
-
-@pytest.fixture
-def simplyq(simplyq_server: EmulatorHandle) -> Iterator[SimplyQEnvironment]:
-    """A fresh, isolated SimplyQ environment (its own API key) for one test, with a client,
-    the clock, waits and assertions; deleted again after the test."""
-    environment = SimplyQEnvironment(simplyq_server.url)
+    server = SimplyQServer(Settings.from_config(pytestconfig))
     try:
-        yield environment
-    finally:
-        environment.close()
-        httpx.post(
-            simplyq_server.url + "/_emulator/reset",
-            json={"api_key": environment.api_key},
-            timeout=10,
-        )
-
-
-@pytest.fixture(scope="session")
-def simplyq_receiver_server() -> Iterator[HTTPServer]:
-    """The session's threaded HTTP server behind ``webhook_receiver``."""
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
+        server.start()
+    except ConnectionError as error:
+        pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
+    register(pytestconfig, server)
     try:
         yield server
     finally:
+        unregister(pytestconfig, server)
+        server.stop()
+
+
+@pytest.fixture
+def simplyq(simplyq_server: SimplyQServer) -> Iterator[SimplyQEnvironment]:
+    """A fresh, isolated SimplyQ environment (its own API key) for one test: ``client``,
+    ``api_key``, ``base_url``, ``env``/``setenv()``, ``clock``, waits and assertions. Its data
+    is deleted after the test (kept with an external emulator or ``--simplyq-data-dir``)."""
+    environment = simplyq_server.environment()
+    try:
+        yield environment
+    finally:
+        simplyq_server.finish(environment)
+
+
+@pytest.fixture(scope="session")
+def simplyq_receiver_server(pytestconfig: pytest.Config) -> Iterator[HTTPServer]:
+    """The session's threaded HTTP server (pytest-httpserver) behind ``webhook_receiver``."""
+    from pytest_plugin.receiver import start_server
+
+    server = start_server()
+    register(pytestconfig, server)
+    try:
+        yield server
+    finally:
+        unregister(pytestconfig, server)
         server.clear()
         if server.is_running():
             server.stop()
@@ -128,13 +93,12 @@ def simplyq_receiver_server() -> Iterator[HTTPServer]:
 
 @pytest.fixture
 def webhook_receiver(simplyq_receiver_server: HTTPServer) -> Iterator[WebhookReceiver]:
-    """Endpoint URLs with known secrets; records each delivery with its verified signature,
-    answers as scripted, waits without sleeping."""
-    prefix = uuid.uuid4().hex[:12]
-    receiver = WebhookReceiver(simplyq_receiver_server, prefix)
-    simplyq_receiver_server.expect_request(re.compile(rf"^/{prefix}/")).respond_with_handler(
-        receiver.handle
-    )
+    """Endpoint URLs with known secrets (``url``, ``endpoint``); records each delivery with
+    its verified signature, answers as scripted (``respond``), waits without sleeping
+    (``wait_for``, ``assert_received``)."""
+    from pytest_plugin.receiver import WebhookReceiver
+
+    receiver = WebhookReceiver(simplyq_receiver_server).attach()
     try:
         yield receiver
     finally:

@@ -3,6 +3,7 @@ emulator started here to stand in for one "already running" (the external-URL op
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 
 # httpcore, emulator.app and the plugin's modules are imported here, in the outer session, on
@@ -25,15 +26,26 @@ PLUGIN_VARIABLES = (
 )
 
 
+# Inner runs must not pick up the developer's settings (e.g. $SIMPLYQ_EMULATOR_URL), nor think
+# they are an xdist worker when these tests run under xdist.
+NOT_INHERITED = (
+    *PLUGIN_VARIABLES,
+    "PYTEST_XDIST_WORKER",
+    "PYTEST_XDIST_WORKER_COUNT",
+    "PYTEST_XDIST_TESTRUNUID",
+    "PYTEST_ADDOPTS",
+)
+
+
+def clean_environment() -> dict[str, str]:
+    """``os.environ`` without the variables inner runs must not inherit."""
+    return {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
+
+
 @pytest.fixture(autouse=True)
 def _clean_plugin_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Inner runs must not pick up the developer's settings (e.g. $SIMPLYQ_EMULATOR_URL)."""
-    for name in PLUGIN_VARIABLES:
+    for name in NOT_INHERITED:
         monkeypatch.delenv(name, raising=False)
-    # An xdist worker running these tests must not make the inner runs think they are one.
-    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
 
 
 @pytest.fixture(scope="session")
@@ -43,8 +55,11 @@ def running_emulator() -> Iterator[EmulatorServer]:
         yield server
 
 
-# Other plugins of this virtualenv that do not survive a second session in one interpreter.
-IN_PROCESS_ARGS = ("-p", "no:textual-snapshot", "-p", "no:cacheprovider")
+# Inner runs leave out the virtualenv's plugins that have nothing to do with this one: they
+# cost seconds per interpreter (three with xdist), and textual-snapshot does not survive a
+# second session in one interpreter. The plugin under test still loads by its entry point.
+UNRELATED_PLUGINS = ("schemathesis", "hypothesispytest", "textual-snapshot", "syrupy", "anyio")
+INNER_ARGS = ("-p", "no:cacheprovider", *(f"-pno:{name}" for name in UNRELATED_PLUGINS))
 
 RunInner = Callable[..., pytest.RunResult]
 
@@ -55,7 +70,7 @@ def run_inner(pytester: pytest.Pytester) -> RunInner:
     entry point as in a user's project)."""
 
     def run(*args: str) -> pytest.RunResult:
-        return pytester.runpytest_inprocess(*IN_PROCESS_ARGS, *args)
+        return pytester.runpytest_inprocess(*INNER_ARGS, *args)
 
     return run
 
@@ -65,6 +80,6 @@ def run_subprocess(pytester: pytest.Pytester) -> RunInner:
     """Run pytest on the generated files in a new interpreter (bounded)."""
 
     def run(*args: str, timeout: float = 60) -> pytest.RunResult:
-        return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args, timeout=timeout)
+        return pytester.runpytest_subprocess(*INNER_ARGS, *args, timeout=timeout)
 
     return run
