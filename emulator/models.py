@@ -7,7 +7,7 @@ its global creation order, which is also the list order.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
@@ -42,9 +42,6 @@ class Environment:
     seq: int
     created_at: float
 
-    def to_doc(self) -> Doc:
-        return asdict(self)
-
     @classmethod
     def from_doc(cls, doc: Doc) -> Environment:
         return cls(**doc)
@@ -61,9 +58,6 @@ class Application:
     retry_strategy: RetryPolicy
     created_at: float
     updated_at: float
-
-    def to_doc(self) -> Doc:
-        return asdict(self)
 
     @classmethod
     def from_doc(cls, doc: Doc) -> Application:
@@ -117,9 +111,6 @@ class Endpoint:
     created_at: float
     updated_at: float
 
-    def to_doc(self) -> Doc:
-        return asdict(self)
-
     @classmethod
     def from_doc(cls, doc: Doc) -> Endpoint:
         values = dict(doc)
@@ -163,9 +154,6 @@ class Event:
     # Keys of the endpoints the event was routed to when it was published.
     endpoints: list[str] = field(default_factory=list)
 
-    def to_doc(self) -> Doc:
-        return asdict(self)
-
     @classmethod
     def from_doc(cls, doc: Doc) -> Event:
         return cls(**doc)
@@ -208,9 +196,6 @@ class Attempt:
     duration_ms: float | None = None
     # What was sent, with sensitive header values redacted.
     request_headers: dict[str, str] | None = None
-
-    def to_doc(self) -> Doc:
-        return asdict(self)
 
     @classmethod
     def from_doc(cls, doc: Doc) -> Attempt:

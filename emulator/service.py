@@ -494,6 +494,8 @@ class Service:
         self, attempts: Sequence[Attempt], query: ListQuery, belongs: Callable[[Attempt], bool]
     ) -> Page[Attempt]:
         events_by_key = self.repo.events.by_key
+        # The event's own time does not bound its attempts: only its type and topics do.
+        event_query = replace(query, before=None, after=None)
 
         def keep(attempt: Attempt) -> bool:
             if query.status is not None and attempt.status != query.status:
@@ -505,9 +507,7 @@ class Service:
                     return False
             if query.event_types or query.topics:
                 event = events_by_key.get(attempt.event)
-                if event is None or not self._event_matches(
-                    replace(query, before=None, after=None), event
-                ):
+                if event is None or not self._event_matches(event_query, event):
                     return False
             return self._in_time(query, attempt.time)
 

@@ -12,12 +12,11 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import orjson
-from tinydb import TinyDB
 from tinydb.storages import Storage
 
 SEGMENT_SIZE = 512
@@ -74,8 +73,11 @@ class AtomicJSONStorage(Storage):
         pass
 
 
-def segment_payload(docs: dict[int, Doc]) -> bytes:
-    """The bytes of one segment file: a TinyDB database whose doc ids are the records' seqs."""
+def segment_payload(docs: Mapping[int, Any]) -> bytes:
+    """The bytes of one segment file: a TinyDB database whose doc ids are the records' seqs.
+
+    Documents may be dicts or dataclass records (orjson serializes both, field by field).
+    """
     return orjson.dumps({TABLE: {str(seq): doc for seq, doc in docs.items()}})
 
 
@@ -94,14 +96,18 @@ class SegmentedDirectory:
         return self.path / f"{segment:08d}.json"
 
     def load(self) -> Iterator[Doc]:
-        """Every stored document, in seq order, read through TinyDB."""
-        for file in sorted(self.path.glob("*.json")):
-            with TinyDB(file, storage=AtomicJSONStorage) as db:
-                table = db.table(TABLE)
-                for document in sorted(table.all(), key=lambda d: d.doc_id):
-                    yield dict(document)
+        """Every stored document, in seq order.
 
-    def write_segment(self, segment: int, docs: dict[int, Doc]) -> None:
+        Read through the TinyDB storage class but not ``Table.all()``, which copies every
+        document twice: with 100,000 records that doubled the start-up time.
+        """
+        for file in sorted(self.path.glob("*.json")):
+            tables = AtomicJSONStorage(file, durable=self.durable).read() or {}
+            table = tables.get(TABLE, {})
+            for doc_id in sorted(table, key=int):
+                yield table[doc_id]
+
+    def write_segment(self, segment: int, docs: Mapping[int, Any]) -> None:
         """Replace one segment with ``docs`` (an empty segment's file is removed)."""
         path = self.segment_path(segment)
         if not docs:
