@@ -1,0 +1,1 @@
+"""Benchmarks of the emulator: ``.venv/bin/python -m bench.<name>`` (e.g. ``bench.publish``)."""
