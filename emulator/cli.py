@@ -166,6 +166,45 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _client_options(reset)
     reset.add_argument("--all", action="store_true", help="every environment")
+
+    dashboard = commands.add_parser(
+        "dashboard",
+        help="run the emulator with the terminal dashboard on it",
+        description="Start the emulator and open the dashboard: live events and delivery "
+        "attempts, their details and signature checks, one-key retries. The emulator stops "
+        "when you quit (q).",
+    )
+    dashboard.add_argument("--host", default=DEFAULT_HOST, help="address to listen on")
+    dashboard.add_argument(
+        "--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
+    )
+    dashboard_storage = dashboard.add_mutually_exclusive_group()
+    dashboard_storage.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help=f"where data is kept (default ./{DEFAULT_DATA_DIR})",
+    )
+    dashboard_storage.add_argument("--in-memory", action="store_true", help="keep nothing on disk")
+    dashboard.add_argument(
+        "--api-key", action="append", default=[], metavar="KEY", help="accept only this key"
+    )
+    dashboard.add_argument(
+        "--time-scale", type=_positive_float, default=1.0, help="real seconds per emulated second"
+    )
+    dashboard.add_argument("--enforce-rate-limit", action="store_true")
+    dashboard.add_argument("--delivery-timeout", type=_positive_float, default=15.0)
+    dashboard.add_argument("--allow-remote-delivery", action="store_true")
+    # The server's log lines would be drawn over the dashboard.
+    dashboard.set_defaults(log_level="critical")
+
+    tui = commands.add_parser(
+        "tui",
+        help="open the terminal dashboard on a running emulator",
+        description="Attach the dashboard to an emulator that is already running (one a test "
+        "session started, say); it reconnects by itself when the emulator restarts.",
+    )
+    _client_options(tui)
     return parser
 
 
@@ -233,8 +272,14 @@ def serve(config: EmulatorConfig) -> int:
     print(f"  Data:      {where}")
     print(f"  Try:       curl -H 'Authorization: Bearer {key}' http://{host}:{port}/v1/application")
     print("Press Ctrl-C to stop.", flush=True)
-    server.run(sockets=[sock])
-    sock.close()
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        # uvicorn shuts down cleanly on Ctrl-C, then raises the signal again for the caller:
+        # everything is flushed by then, so this is a normal exit.
+        pass
+    finally:
+        sock.close()
     return 0
 
 
@@ -339,6 +384,32 @@ def reset(args: argparse.Namespace) -> int:
     return 0
 
 
+def dashboard(args: argparse.Namespace) -> int:
+    from emulator.server import EmulatorServer
+    from tui.app import DashboardApp
+
+    config = config_from_args(args)
+    try:
+        server = EmulatorServer(config, port=config.port).start()
+    except OSError as error:
+        raise CommandError(
+            f"cannot listen on {config.host}:{config.port}: {error.strerror or error}"
+        ) from None
+    key = sorted(config.api_keys)[0] if config.api_keys else EXAMPLE_KEY
+    try:
+        DashboardApp(server.url, key).run()
+    finally:
+        server.stop()
+    return 0
+
+
+def tui(args: argparse.Namespace) -> int:
+    from tui.app import DashboardApp
+
+    DashboardApp(args.url, args.api_key).run()
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -349,7 +420,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(config_from_args(args))
     from emulator.client import SimplyQError
 
-    commands = {"publish": publish, "listen": listen, "reset": reset}
+    commands = {
+        "publish": publish,
+        "listen": listen,
+        "reset": reset,
+        "dashboard": dashboard,
+        "tui": tui,
+    }
     try:
         return commands[args.command](args)
     except (CommandError, SimplyQError) as error:
