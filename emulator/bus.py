@@ -39,6 +39,8 @@ class ChangeBus:
     def __init__(self) -> None:
         self._subscriptions: set[Subscription] = set()
         self._ids = itertools.count(1)
+        # Set (from any thread) when the server stops: streams end instead of holding it up.
+        self.closed = False
 
     def subscribe(self) -> Subscription:
         subscription = Subscription()

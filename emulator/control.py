@@ -24,6 +24,7 @@ from emulator.validation import opt_str, parse_json_object
 
 Handler = Callable[[Request], Awaitable[Response]]
 SETTLE_TIMEOUT = 10.0
+HEARTBEAT_SECONDS = 15.0
 MAX_IDLE_STEPS = 10_000
 # Timestamps are formatted with ``datetime`` (years up to 9999): the clock must stay well below,
 # or every answer that shows a time fails. Hence a floor on the time scale (at 1e-6, a real
@@ -164,12 +165,19 @@ class Control:
             async def events() -> AsyncIterator[bytes]:
                 try:
                     yield b"retry: 1000\n: connected\n\n"
-                    while True:
+                    quiet = 0.0
+                    # Checks every second whether the server is stopping, so an open stream
+                    # (a dashboard) never holds up a shutdown.
+                    while not self.repo.bus.closed:
                         try:
-                            change = await asyncio.wait_for(subscription.queue.get(), 15.0)
+                            change = await asyncio.wait_for(subscription.queue.get(), 1.0)
                         except asyncio.TimeoutError:
-                            yield b": ping\n\n"
+                            quiet += 1.0
+                            if quiet >= HEARTBEAT_SECONDS:
+                                quiet = 0.0
+                                yield b": ping\n\n"
                             continue
+                        quiet = 0.0
                         if env_filter is not None and change.env != env_filter:
                             continue
                         data = orjson.dumps(
@@ -246,7 +254,7 @@ class Control:
         if flags["to_next_due"]:
             await self.delivery.settle(wait)
             due = self.delivery.next_due()
-            if due is not None and due > self.clock.now():
+            if due is not None and self.clock.now() < due <= MAX_CLOCK:
                 self.clock.advance(due - self.clock.now())
         if flags["run_until_idle"]:
             return await self._run_until_idle(wait)
@@ -264,6 +272,8 @@ class Control:
             due = self.delivery.next_due()
             if due is None:
                 return True
+            if due > MAX_CLOCK:
+                return False  # the clock stops short of dates it could not show
             now = self.clock.now()
             if due > now:
                 self.clock.advance(due - now)

@@ -342,6 +342,12 @@ class Repository:
     def _emit(self, kind: str, action: str, env: str, record: Any) -> None:
         if self.bus.has_subscribers:
             data = record.to_detail() if hasattr(record, "to_detail") else record.to_wire()
+            if kind == "application":
+                data["app_id"] = record.uid
+            else:
+                app = self.applications.by_key.get(record.app)
+                # Which application it belongs to: watchers need it, the wire form omits it.
+                data["app_id"] = app.uid if app is not None else None
             self.bus.publish(kind, action, env, data)
 
     # ------------------------------------------------------------------ durability

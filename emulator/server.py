@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from types import TracebackType
+from types import FrameType, TracebackType
 
 import uvicorn
 
@@ -32,10 +32,24 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+class UvicornServer(uvicorn.Server):
+    """uvicorn, telling the emulator's change streams to end as soon as a shutdown starts."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        close_streams(self.config.app)
+        super().handle_exit(sig, frame)
+
+
+def close_streams(app: object) -> None:
+    emulator = getattr(getattr(app, "state", None), "emulator", None)
+    if emulator is not None:
+        emulator.repository.bus.closed = True
+
+
 def uvicorn_server(config: EmulatorConfig) -> uvicorn.Server:
     from emulator.app import create_app
 
-    return uvicorn.Server(
+    return UvicornServer(
         uvicorn.Config(
             create_app(config),
             log_level=config.log_level,
@@ -93,6 +107,7 @@ class EmulatorServer:
     def stop(self) -> None:
         """Stop serving (pending writes are flushed by the app's shutdown)."""
         if self._server is not None:
+            close_streams(self._server.config.app)
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=START_TIMEOUT)
