@@ -591,7 +591,8 @@ def test_stream_shows_one_environment(
         "kind": "event",
         "action": "created",
         "env": environment_key(mine.key),
-        "data": ours,
+        # The wire form plus the application it belongs to.
+        "data": {**ours, "app_id": "app"},
     }
     ids = [int(e.id) for e in events if e.id is not None]
     assert ids == sorted(ids) and len(ids) == len(events)
