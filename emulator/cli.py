@@ -322,13 +322,15 @@ def publish(args: argparse.Namespace) -> int:
         event = client.events.create(args.app, body)
         print(json.dumps(event, indent=2))
         client.emulator.advance(0)
+        state = {"0": "delivered", "1": "pending", "2": "sending", "3": "failed"}
         for attempt in client.events.delivery_attempts(args.app, event["uid"]):
-            state = {"0": "delivered", "1": "pending", "2": "sending", "3": "failed"}
-            print(
-                f"  -> {attempt['endpoint_id']}: {state.get(attempt['status'], attempt['status'])}"
-                f" (HTTP {attempt['response_status_code']})",
-                file=sys.stderr,
-            )
+            shown = state.get(attempt["status"], attempt["status"])
+            if attempt["attempted_at"] is not None:
+                code = attempt["response_status_code"]
+                shown += f" (HTTP {code})" if code else f" ({attempt['response']})"
+            else:
+                shown += f" (try {attempt['retry_count'] + 1} due later)"
+            print(f"  -> {attempt['endpoint_id']}: {shown}", file=sys.stderr)
     return 0
 
 
