@@ -26,12 +26,14 @@ Handler = Callable[[Request], Awaitable[Response]]
 SETTLE_TIMEOUT = 10.0
 HEARTBEAT_SECONDS = 15.0
 MAX_IDLE_STEPS = 10_000
-# Timestamps are formatted with ``datetime`` (years up to 9999): the clock must stay well below,
-# or every answer that shows a time fails. Hence a floor on the time scale (at 1e-6, a real
-# second is 11.6 emulated days) and a ceiling on where ``advance`` may take the clock.
+# Timestamps are formatted with ``datetime`` (years up to 9999) and uids carry the creation
+# second in 6 base62 digits (up to December 3769): the clock must stay well below, or every
+# answer that shows a time, and every create, fails. Hence a floor on the time scale (at 1e-6, a
+# real second is 11.6 emulated days) and a ceiling on where the clock may be moved (a retry is
+# due at most 365 days after its failure, so it stays below both too).
 MIN_TIME_SCALE = 1e-6
 MAX_TIME_SCALE = 1000
-MAX_CLOCK = 221_845_392_000.0  # 9000-01-01T00:00:00Z
+MAX_CLOCK = 54_593_568_000.0  # 3700-01-01T00:00:00Z
 
 
 def parse_duration(text: str) -> float:
@@ -232,7 +234,7 @@ class Control:
         """Apply a clock request; returns whether everything due was tried in time."""
         seconds = self._parse_advance(body.get("advance"))
         if seconds and self.clock.now() + seconds > MAX_CLOCK:
-            raise Invalid.one("advance", "advance would move the clock past the year 9000")
+            raise Invalid.one("advance", "advance would move the clock past the year 3700")
         scale = body.get("time_scale")
         if scale is not None:
             if isinstance(scale, bool) or not isinstance(scale, (int, float)):

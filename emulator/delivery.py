@@ -37,6 +37,7 @@ from emulator.signing import signed_headers
 MAX_IN_FLIGHT = 8
 IDLE_CLIENT_SECONDS = 60.0
 RESOLVED_SECONDS = 5.0
+INACTIVE = "endpoint is inactive: not delivered"
 REDACTED = "<redacted>"
 USER_AGENT = f"simplyq-emulator/{__version__}"
 
@@ -133,8 +134,24 @@ class DeliveryEngine:
             self.clock.advance(latest - self.clock.now())
         for attempt in self.service.resume_unfinished():
             self.schedule(attempt)
+        # A failed try and the retry it scheduled can sit in two segment files: a crash between
+        # their writes keeps the failure and loses the retry. Schedule it again.
+        for attempt in self._failed_without_retry():
+            finished = (attempt.attempted_at or 0.0) + (attempt.duration_ms or 0.0) / 1000
+            self._retry_later(attempt, failed_at=finished)
         self.repo.mark_dirty_soon()
         self._runner = self._loop.create_task(self._run())
+
+    def _failed_without_retry(self) -> list[Attempt]:
+        """Failed tries that are the latest of their (event, endpoint) pair (an inactive
+        endpoint's are left alone: those are never retried)."""
+        return [
+            attempt
+            for attempt in list(self.repo.attempts.by_key.values())
+            if attempt.status == AttemptStatus.FAIL
+            and attempt.response != INACTIVE
+            and self.repo.latest_attempt(attempt.event, attempt.endpoint) is attempt
+        ]
 
     def _latest_stored_time(self) -> float:
         """The latest time any stored record shows (0 when there is none)."""
@@ -303,7 +320,7 @@ class DeliveryEngine:
         self, attempt: Attempt, endpoint: Endpoint, event: Event, timestamp: int
     ) -> TryResult:
         if not endpoint.active:
-            return TryResult(0, "endpoint is inactive: not delivered", None, False)
+            return TryResult(0, INACTIVE, None, False)
         if not self.config.allow_remote_delivery and not await self._stays_local(endpoint.url):
             return TryResult(
                 0,
@@ -382,17 +399,23 @@ class DeliveryEngine:
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, None)
+            addresses = await self._resolve(host)
         except (OSError, UnicodeError):
-            return True  # not resolvable: the connection fails by itself, reaching nothing
-        local = True
-        for info in infos:
+            addresses = []  # not resolvable: nothing shows it is local
+        local = bool(addresses)
+        for address in addresses:
             try:
-                local = local and ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_loopback
+                local = local and ipaddress.ip_address(address.split("%")[0]).is_loopback
             except ValueError:
                 local = False
         self._resolved[host] = (time.monotonic() + RESOLVED_SECONDS, local)
         return local
+
+    @staticmethod
+    async def _resolve(host: str) -> list[str]:
+        """The addresses ``host`` resolves to (the event loop's resolver, as httpx uses)."""
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None)
+        return [str(info[4][0]) for info in infos]
 
     def _record(self, attempt: Attempt, result: TryResult) -> None:
         if self.repo.attempts.by_key.get(attempt.key) is not attempt:
@@ -407,12 +430,13 @@ class DeliveryEngine:
             self._retry_later(attempt)
         self.repo.mark_dirty_soon()
 
-    def _retry_later(self, attempt: Attempt) -> None:
+    def _retry_later(self, attempt: Attempt, failed_at: float | None = None) -> None:
         app = self.repo.applications.by_key.get(attempt.app)
         endpoint = self.repo.endpoints.by_key.get(attempt.endpoint)
         if app is None or endpoint is None or not endpoint.active:
             return
-        failed_at = self.clock.now()
+        if failed_at is None:
+            failed_at = self.clock.now()
         first = attempt.delivery_started_at or attempt.attempted_at or failed_at
         delay = next_retry_delay(
             app.retry_strategy, attempt.retry_count, first_try_at=first, failed_at=failed_at

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from emulator.config import EmulatorConfig
-from emulator.errors import EmulatorError, RateLimited, Unauthorized
+from emulator.errors import EmulatorError, NotFound, RateLimited, Unauthorized
 from emulator.http import JSONResponse, bearer_key, error_response, read_body
 from emulator.pagination import Page
 from emulator.service import Service
@@ -100,6 +100,10 @@ class Api:
             try:
                 if remaining < 0 and self.limiter.enforce:
                     raise RateLimited("rate limit exceeded, retry in the next second")
+                if b"%2f" in request.scope.get("raw_path", b"").lower():
+                    # The server decodes %2F into "/" before routing: "app%2Fendpoint" would
+                    # reach another route. No uid holds a "/", so such a path names nothing.
+                    raise NotFound()
                 response = await handler(Call(request, api_key, self.config))
             except EmulatorError as error:
                 return error_response(error, headers)

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
+
+# RFC 3339's date-time (ASCII digits; "T" or a space; fractions; an offset, which may be left out:
+# a time without one is taken as UTC).
+RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}"
+    r"(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})?"
+)
 
 
 def format_timestamp(unix_seconds: float) -> str:
@@ -21,8 +29,10 @@ def parse_timestamp(text: str) -> float:
     Raises ValueError when the text does not parse.
     """
     value = text.strip()
-    if not value or len(value) > 64:
-        raise ValueError("not a date-time")
+    if not RFC3339.fullmatch(value):
+        # fromisoformat alone would also take dates without a time, week dates ("2022-W01-1"),
+        # basic forms ("20221029T032014Z") and a trailing NUL.
+        raise ValueError("not an RFC 3339 date-time")
     if value.endswith(("Z", "z")):
         value = value[:-1] + "+00:00"
     parsed = datetime.fromisoformat(value)

@@ -23,8 +23,11 @@ from emulator.timestamps import parse_timestamp
 
 IDENTIFIER = re.compile(r"^[a-zA-Z0-9\-_.]+$")
 HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-# Visible ASCII, spaces, tabs and any non-ASCII text: never CR, LF, NUL or other controls.
-HEADER_VALUE = re.compile(r"^[\t\x20-\x7e\x80-\U0010ffff]*$")
+# Visible ASCII, spaces, tabs and any non-ASCII text: never CR, LF, NUL or other controls, and
+# no space or tab at either end (HTTP cannot carry those: every delivery would fail).
+HEADER_VALUE = re.compile(
+    r"^(?:[\x21-\x7e\x80-\U0010ffff](?:[\t\x20-\x7e\x80-\U0010ffff]*[\x21-\x7e\x80-\U0010ffff])?)?$"
+)
 RESERVED_HEADERS = frozenset(
     {
         "content-length",
@@ -45,6 +48,12 @@ MAX_LIST_ITEMS = 100
 MAX_TEXT_LENGTH = 4096
 LIMIT_RANGE = (1, 150)
 MAX_NESTING = 128
+# Production is a Go service: an integer beyond int64 does not decode (a 400, like a wrong type).
+INT64_RANGE = (-(2**63), 2**63 - 1)
+# A retry schedule must stay within dates the emulator can show (and its clock can reach), and a
+# failing endpoint must not be retried without end.
+MAX_RETRY_DELAY = 365 * 86400
+MAX_RETRIES = 1000
 DEFAULT_LIMIT = 50
 IDENTIFIER_RULE = "must be 1 to 255 letters, digits, '-', '_' or '.'"
 
@@ -106,6 +115,8 @@ def opt_str(body: Body, name: str, path: str | None = None) -> str | None:
 
 def opt_int(body: Body, name: str, path: str | None = None) -> int | None:
     value: int | None = _typed(body, name, int, path)
+    if value is not None and not INT64_RANGE[0] <= value <= INT64_RANGE[1]:
+        raise BadBody(field=path or name)
     return value
 
 
@@ -220,6 +231,11 @@ def parse_application(body: Body) -> tuple[ApplicationInput, list[FieldError]]:
             errors.append(FieldError("type", "Type is invalid"))
         for field in ("max_retries", "retry_delay", "deadline"):
             check_non_negative(getattr(strategy, field), field, errors)
+        if strategy.max_retries is not None and strategy.max_retries > MAX_RETRIES:
+            errors.append(FieldError("max_retries", f"max_retries must be at most {MAX_RETRIES}"))
+        if strategy.retry_delay is not None and strategy.retry_delay > MAX_RETRY_DELAY:
+            message = f"retry_delay must be at most {MAX_RETRY_DELAY} seconds (365 days)"
+            errors.append(FieldError("retry_delay", message))
     return ApplicationInput(uid, name, rate_limit, strategy), errors
 
 
@@ -400,16 +416,21 @@ def _last(params: Mapping[str, Sequence[str]], name: str) -> str | None:
     return values[-1] if values else None
 
 
+def _ascii_int(raw: str) -> int | None:
+    """A whole number written in ASCII digits only: ``int()`` would also take " 5", "+5", "1_0"
+    and other scripts' digits ("٣")."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        return None
+    return int(raw)
+
+
 def _query_int(
     params: Mapping[str, Sequence[str]], name: str, allowed: Sequence[int], errors: list[FieldError]
 ) -> int | None:
     raw = _last(params, name)
     if raw is None or raw == "":
         return None
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
+    value = _ascii_int(raw)
     if value is None or value not in allowed:
         shown = ", ".join(str(a) for a in allowed)
         errors.append(FieldError(name, f"{name} must be one of {shown}"))
@@ -423,10 +444,7 @@ def parse_list_query(params: Mapping[str, Sequence[str]]) -> ListQuery:
     limit = DEFAULT_LIMIT
     raw_limit = _last(params, "limit")
     if raw_limit is not None:
-        try:
-            limit = int(raw_limit)
-        except ValueError:
-            limit = 0
+        limit = _ascii_int(raw_limit) or 0
         if not LIMIT_RANGE[0] <= limit <= LIMIT_RANGE[1]:
             errors.append(FieldError("limit", "limit must be a whole number from 1 to 150"))
             limit = DEFAULT_LIMIT
