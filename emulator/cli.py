@@ -52,20 +52,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--host",
-        default=DEFAULT_HOST,
+        default=None,
         help=f"address to listen on (default {DEFAULT_HOST}; loopback only)",
     )
     serve.add_argument(
         "--port",
         type=_port,
-        default=DEFAULT_PORT,
+        default=None,
         help=f"port (default {DEFAULT_PORT}; 0 picks a free one)",
     )
     storage = serve.add_mutually_exclusive_group()
     storage.add_argument(
         "--data-dir",
         type=Path,
-        default=DEFAULT_DATA_DIR,
+        default=None,
         help=f"where data is kept (default ./{DEFAULT_DATA_DIR})",
     )
     storage.add_argument(
@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--time-scale",
         type=_positive_float,
-        default=1.0,
+        default=None,
         help="real seconds per emulated second (0.001: a 30 s retry takes 30 ms)",
     )
     serve.add_argument(
@@ -174,15 +174,15 @@ def build_parser() -> argparse.ArgumentParser:
         "attempts, their details and signature checks, one-key retries. The emulator stops "
         "when you quit (q).",
     )
-    dashboard.add_argument("--host", default=DEFAULT_HOST, help="address to listen on")
+    dashboard.add_argument("--host", default=None, help="address to listen on")
     dashboard.add_argument(
-        "--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
+        "--port", type=_port, default=None, help=f"port (default {DEFAULT_PORT})"
     )
     dashboard_storage = dashboard.add_mutually_exclusive_group()
     dashboard_storage.add_argument(
         "--data-dir",
         type=Path,
-        default=DEFAULT_DATA_DIR,
+        default=None,
         help=f"where data is kept (default ./{DEFAULT_DATA_DIR})",
     )
     dashboard_storage.add_argument("--in-memory", action="store_true", help="keep nothing on disk")
@@ -190,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--api-key", action="append", default=[], metavar="KEY", help="accept only this key"
     )
     dashboard.add_argument(
-        "--time-scale", type=_positive_float, default=1.0, help="real seconds per emulated second"
+        "--time-scale", type=_positive_float, default=None, help="real seconds per emulated second"
     )
     dashboard.add_argument("--enforce-rate-limit", action="store_true")
     dashboard.add_argument("--delivery-timeout", type=_positive_float, default=15.0)
@@ -222,12 +222,18 @@ def _client_options(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
+    """Options given on the command line, else ``SIMPLYQ_EMULATOR_*`` variables, else defaults."""
+    try:
+        env = EmulatorConfig.from_env()
+    except ValueError as error:
+        raise CommandError(f"a SIMPLYQ_EMULATOR_* variable is not valid: {error}") from None
+    data_dir = args.data_dir if args.data_dir is not None else env.data_dir
     return EmulatorConfig(
-        host=args.host,
-        port=args.port,
-        data_dir=None if args.in_memory else args.data_dir,
-        api_keys=frozenset(args.api_key),
-        time_scale=args.time_scale,
+        host=args.host if args.host is not None else env.host,
+        port=args.port if args.port is not None else env.port,
+        data_dir=None if args.in_memory else data_dir,
+        api_keys=frozenset(args.api_key) or env.api_keys,
+        time_scale=args.time_scale if args.time_scale is not None else env.time_scale,
         enforce_api_rate_limit=args.enforce_rate_limit,
         delivery_timeout=args.delivery_timeout,
         allow_remote_delivery=args.allow_remote_delivery,
@@ -418,9 +424,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    if args.command == "serve":
-        return serve(config_from_args(args))
     from emulator.client import SimplyQError
+
+    if args.command == "serve":
+        try:
+            return serve(config_from_args(args))
+        except CommandError as error:
+            print(f"simplyq-emulator serve: {error}", file=sys.stderr)
+            return 2
 
     commands = {
         "publish": publish,

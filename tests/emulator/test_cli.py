@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -210,3 +211,32 @@ def test_reset_deletes_one_environment_or_all(
     assert main(["reset", "--url", server.url, "--all"]) == 0
     assert apps("reset-b") == []
     assert "reset everything" in capsys.readouterr().out
+
+
+def test_serve_takes_its_settings_from_the_environment_too() -> None:
+    env = {**os.environ, "SIMPLYQ_EMULATOR_PORT": "0", "SIMPLYQ_EMULATOR_IN_MEMORY": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emulator", "serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        banner = read_until(process, "Ctrl-C")
+        assert "in memory" in banner and ":8765" not in banner
+    finally:
+        assert stop(process) == 0
+
+
+def test_a_bad_environment_variable_is_a_message() -> None:
+    env = {**os.environ, "SIMPLYQ_EMULATOR_PORT": "eighty"}
+    done = subprocess.run(
+        [sys.executable, "-m", "emulator", "serve"],
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        env=env,
+    )
+    assert done.returncode == 2
+    assert "SIMPLYQ_EMULATOR_" in done.stderr and "Traceback" not in done.stderr
