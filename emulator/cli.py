@@ -265,19 +265,23 @@ def serve(config: EmulatorConfig) -> int:
     where = (
         "in memory (nothing is kept)" if config.data_dir is None else str(config.data_dir.resolve())
     )
-    print(f"SimplyQ emulator {__version__}", flush=True)
-    print(f"  Base URL:  http://{host}:{port}")
-    print(
-        f"  API key:   {key}"
-        + (
-            ""
-            if config.api_keys
-            else "  (any non-empty bearer token works; each is its own environment)"
-        )
+    banner = "\n".join(
+        [
+            f"SimplyQ emulator {__version__}",
+            f"  Base URL:  http://{host}:{port}",
+            f"  API key:   {key}"
+            + (
+                ""
+                if config.api_keys
+                else "  (any non-empty bearer token works; each is its own environment)"
+            ),
+            f"  Data:      {where}",
+            f"  Try:       curl -H 'Authorization: Bearer {key}' http://{host}:{port}/v1/application",
+            "Press Ctrl-C to stop.",
+        ]
     )
-    print(f"  Data:      {where}")
-    print(f"  Try:       curl -H 'Authorization: Bearer {key}' http://{host}:{port}/v1/application")
-    print("Press Ctrl-C to stop.", flush=True)
+    # Printed once the server is up (data loaded, Ctrl-C handled): the banner means "ready".
+    server.on_started = lambda: print(banner, flush=True)
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:
@@ -419,6 +423,16 @@ def tui(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return run(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C before the server took over its handling (e.g. while loading data).
+        print("simplyq-emulator: interrupted", file=sys.stderr)
+        return 130
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run the command; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -23,7 +23,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from emulator.bus import ChangeBus
 from emulator.models import Application, Attempt, Doc, Endpoint, Environment, Event
-from emulator.storage import SEGMENT_SIZE, SegmentedDirectory
+from emulator.storage import SEGMENT_SIZE, Journal, SegmentedDirectory, journal_lines
 
 
 class Record(Protocol):
@@ -46,7 +46,10 @@ class Collection(Generic[R]):
     from_doc: Callable[[Doc], R]
     by_key: dict[str, R] = field(default_factory=dict)
     segments: dict[int, dict[int, R]] = field(default_factory=lambda: defaultdict(dict))
+    # Segments a checkpoint must rewrite.
     dirty: set[int] = field(default_factory=set)
+    # Records (None: deleted) changed since the last journal append, by seq.
+    changed: dict[int, R | None] = field(default_factory=dict)
     next_seq: int = 1
     directory: SegmentedDirectory | None = None
     # Counts changes, so a commit knows whether a flush already covers it.
@@ -66,6 +69,7 @@ class Collection(Generic[R]):
         self.segments[segment][record.seq] = record
         if self.directory is not None:
             self.dirty.add(segment)
+            self.changed[record.seq] = record
             self.version += 1
 
     def drop(self, record: R) -> None:
@@ -74,12 +78,37 @@ class Collection(Generic[R]):
         self.segments[segment].pop(record.seq, None)
         if self.directory is not None:
             self.dirty.add(segment)
+            self.changed[record.seq] = None
             self.version += 1
+
+    def take_changes(self) -> list[tuple[str, int, R | None]]:
+        changes = [(self.name, seq, record) for seq, record in self.changed.items()]
+        self.changed.clear()
+        return changes
+
+    def replay(self, seq: int, doc: Doc | None) -> None:
+        """Apply one journal entry over what the segment files held."""
+        segment = seq // SEGMENT_SIZE
+        old = self.segments[segment].pop(seq, None)
+        if old is not None:
+            self.by_key.pop(old.key, None)
+        if doc is not None:
+            record = self.from_doc(doc)
+            self.by_key[record.key] = record
+            self.segments[segment][seq] = record
+            self.next_seq = max(self.next_seq, seq + 1)
+        self.dirty.add(segment)  # the next checkpoint writes it, then drops the journal
 
     def take_dirty(self) -> list[tuple[int, dict[int, R]]]:
         jobs = [(segment, dict(self.segments.get(segment, {}))) for segment in sorted(self.dirty)]
         self.dirty.clear()
         return jobs
+
+
+# A commit appends to the journal; a checkpoint folds it into the segment files when it has
+# grown past this, or when nothing was written for a while.
+CHECKPOINT_BYTES = 4 * 1024 * 1024
+CHECKPOINT_IDLE_SECONDS = 2.0
 
 
 def seq_of(record: Record) -> int:
@@ -142,9 +171,11 @@ class Repository:
         self._durable_version = 0
         self._wake: asyncio.Event | None = None
         self._flusher: asyncio.Task[None] | None = None
+        self.journal: Journal | None = None
         if data_dir is not None:
             for collection in self._collections():
                 collection.directory = SegmentedDirectory(data_dir / collection.name, durable)
+            self.journal = Journal(data_dir, durable)
             self._load()
 
     def _collections(self) -> tuple[Collection[Any], ...]:
@@ -170,6 +201,10 @@ class Repository:
                 collection.by_key[record.key] = record
                 collection.segments[record.seq // SEGMENT_SIZE][record.seq] = record
                 collection.next_seq = max(collection.next_seq, record.seq + 1)
+        assert self.journal is not None
+        by_name = {c.name: c for c in self._collections()}
+        for name, seq, entry in self.journal.replay():
+            by_name[name].replay(seq, entry)
         for env in sorted(self.environments.by_key.values(), key=seq_of):
             self.env_by_api_key[env.api_key] = env
         for app in sorted(self.applications.by_key.values(), key=seq_of):
@@ -378,16 +413,32 @@ class Repository:
     def _version(self) -> int:
         return sum(c.version for c in self._collections())
 
-    def _has_dirty(self) -> bool:
-        return any(c.dirty for c in self._collections())
+    def _has_changes(self) -> bool:
+        return any(c.changed for c in self._collections())
+
+    def _take_changes(self) -> list[tuple[str, int, Any]]:
+        # Parents before children: a torn journal end loses children first, and loading
+        # drops orphans.
+        return [change for c in self._collections() for change in c.take_changes()]
+
+    def _put_back(self, changes: list[tuple[str, int, Any]]) -> None:
+        """Changes whose append failed go into the next one (as their records are now)."""
+        by_name = {c.name: c for c in self._collections()}
+        for name, seq, _ in changes:
+            collection = by_name[name]
+            current = collection.segments.get(seq // SEGMENT_SIZE, {}).get(seq)
+            collection.changed.setdefault(seq, current)
+
+    def _append(self, changes: list[tuple[str, int, Any]]) -> None:
+        assert self.journal is not None
+        self.journal.append(journal_lines(changes))
 
     def _take_jobs(self) -> list[tuple[Collection[Any], int, dict[int, Any]]]:
-        jobs = []
-        # Parents before children: a crash mid-flush leaves orphans, which loading drops.
-        for collection in self._collections():
-            for segment, docs in collection.take_dirty():
-                jobs.append((collection, segment, docs))
-        return jobs
+        return [
+            (collection, segment, docs)
+            for collection in self._collections()
+            for segment, docs in collection.take_dirty()
+        ]
 
     @staticmethod
     def _write_jobs(jobs: list[tuple[Collection[Any], int, dict[int, Any]]]) -> None:
@@ -400,26 +451,66 @@ class Repository:
         for directory in touched.values():
             directory.sync()
 
+    def _checkpoint_jobs(self) -> tuple[list[Any], list[Path]]:
+        """Start a checkpoint: a fresh journal file, and the segments to rewrite."""
+        assert self.journal is not None
+        return self._take_jobs(), self.journal.rotate()
+
+    def _finish_checkpoint(self, jobs: list[Any], covered: list[Path]) -> None:
+        """Rewrite the segments, then drop the journal files they now cover."""
+        self._write_jobs(jobs)
+        for file in covered:
+            file.unlink(missing_ok=True)
+
     def flush_now(self) -> None:
-        """Write every dirty segment synchronously."""
-        if self.data_dir is not None:
-            version = self._version()
-            self._write_jobs(self._take_jobs())
-            self._durable_version = version
+        """Journal every change synchronously (no event loop needed)."""
+        if self.data_dir is None:
+            return
+        self._journal_now()
+        assert self.journal is not None
+        if self.journal.size > CHECKPOINT_BYTES:
+            self._finish_checkpoint(*self._checkpoint_jobs())
+
+    def checkpoint_now(self) -> None:
+        """Rewrite every changed segment and drop the journal (a clean shutdown)."""
+        if self.data_dir is None:
+            return
+        self._journal_now()
+        self._finish_checkpoint(*self._checkpoint_jobs())
+
+    def _journal_now(self) -> None:
+        version = self._version()
+        changes = self._take_changes()
+        if changes:
+            self._append(changes)
+        self._durable_version = version
+
+    async def _checkpoint(self) -> None:
+        jobs, covered = self._checkpoint_jobs()
+        try:
+            await asyncio.to_thread(self._finish_checkpoint, jobs, covered)
+        except Exception:  # the journal still holds everything; try again later
+            for collection, segment, _ in jobs:
+                collection.dirty.add(segment)
 
     async def _flush_loop(self) -> None:
-        assert self._wake is not None
+        assert self._wake is not None and self.journal is not None
         while True:
-            await self._wake.wait()
+            try:
+                await asyncio.wait_for(self._wake.wait(), CHECKPOINT_IDLE_SECONDS)
+            except asyncio.TimeoutError:
+                # Quiet for a while: fold the journal into the segment files.
+                if self.journal.size:
+                    await self._checkpoint()
+                continue
             self._wake.clear()
             version = self._version()
-            jobs = self._take_jobs()
+            changes = self._take_changes()
             try:
-                if jobs:
-                    await asyncio.to_thread(self._write_jobs, jobs)
+                if changes:
+                    await asyncio.to_thread(self._append, changes)
             except Exception as exc:  # disk full, permissions: fail the requests, keep serving
-                for collection, segment, _ in jobs:
-                    collection.dirty.add(segment)  # written again by the next flush
+                self._put_back(changes)
                 waiters, self._waiters = self._waiters, []
                 for _, waiter in waiters:
                     if not waiter.done():
@@ -435,21 +526,25 @@ class Repository:
             self._waiters = pending
             if pending:
                 self._wake.set()
+            if self.journal.size > CHECKPOINT_BYTES:
+                await self._checkpoint()
 
     def mark_dirty_soon(self) -> None:
         """Ask for a flush without waiting for it (background changes such as attempt results)."""
-        if self._wake is not None and self._has_dirty():
+        if self._wake is not None and self._has_changes():
             self._wake.set()
 
     async def close(self) -> None:
-        """Flush what is left and stop the flusher."""
+        """Flush what is left, stop the flusher, fold the journal into the segments."""
         if self._flusher is not None:
             await self.commit()
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
             self._flusher = None
-        self.flush_now()
+        self.checkpoint_now()
+        if self.journal is not None:
+            self.journal.close()
 
 
 __all__ = ["Repository", "StorageFailed", "environment_key"]

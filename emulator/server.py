@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from types import FrameType, TracebackType
 
 import uvicorn
@@ -33,7 +34,15 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 class UvicornServer(uvicorn.Server):
-    """uvicorn, telling the emulator's change streams to end as soon as a shutdown starts."""
+    """uvicorn, telling the emulator's change streams to end as soon as a shutdown starts, and
+    calling ``on_started`` once it serves."""
+
+    on_started: Callable[[], None] | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started and self.on_started is not None:
+            self.on_started()
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         close_streams(self.config.app)
@@ -46,7 +55,7 @@ def close_streams(app: object) -> None:
         emulator.repository.bus.closed = True
 
 
-def uvicorn_server(config: EmulatorConfig) -> uvicorn.Server:
+def uvicorn_server(config: EmulatorConfig) -> UvicornServer:
     from emulator.app import create_app
 
     return UvicornServer(

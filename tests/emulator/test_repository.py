@@ -227,12 +227,16 @@ def test_repository_reloads_what_it_wrote(service: Service, data_dir: Path) -> N
 
 
 def remove_files(data_dir: Path, collection: str) -> None:
+    """Lose one collection's segment files (the journal is folded into segments first, as a
+    clean shutdown leaves it, so nothing else still holds those records)."""
+    assert not list(data_dir.glob("journal-*.log"))
     for file in (data_dir / collection).glob("*.json"):
         file.unlink()
 
 
 def test_orphans_of_a_lost_application_are_dropped(service: Service, data_dir: Path) -> None:
     make_tree(service)
+    service.repo.checkpoint_now()
     remove_files(data_dir, "applications")
     loaded = Repository(data_dir)
     assert counts(loaded) == {
@@ -243,14 +247,15 @@ def test_orphans_of_a_lost_application_are_dropped(service: Service, data_dir: P
         "attempts": 0,
     }
     assert not loaded.endpoint_by_uid and not loaded.event_by_uid
-    # The next flush removes them from disk too.
-    loaded.flush_now()
+    # The next checkpoint removes them from disk too.
+    loaded.checkpoint_now()
     assert counts(Repository(data_dir))["endpoints"] == 0
     assert not list((data_dir / "events").glob("*.json"))
 
 
 def test_attempts_of_a_lost_event_or_endpoint_are_dropped(service: Service, data_dir: Path) -> None:
     make_tree(service)
+    service.repo.checkpoint_now()
     remove_files(data_dir, "events")
     loaded = Repository(data_dir)
     assert counts(loaded)["endpoints"] == 1
@@ -260,6 +265,7 @@ def test_attempts_of_a_lost_event_or_endpoint_are_dropped(service: Service, data
 
 def test_attempts_of_a_lost_endpoint_are_dropped(service: Service, data_dir: Path) -> None:
     make_tree(service)
+    service.repo.checkpoint_now()
     remove_files(data_dir, "endpoints")
     loaded = Repository(data_dir)
     assert counts(loaded)["events"] == 2
@@ -270,6 +276,7 @@ def test_attempts_of_a_lost_endpoint_are_dropped(service: Service, data_dir: Pat
 
 def test_applications_of_a_lost_environment_are_dropped(service: Service, data_dir: Path) -> None:
     make_tree(service)
+    service.repo.checkpoint_now()
     remove_files(data_dir, "environments")
     loaded = Repository(data_dir)
     assert counts(loaded) == dict.fromkeys(COLLECTIONS, 0)
@@ -288,6 +295,10 @@ def test_collections_split_into_segments_and_writes_touch_only_theirs(
             await service.publish("k", "app", event, errors)
 
     run(publish_many())
+    # Commits went to the journal; a checkpoint folds it into the segment files.
+    assert not list((data_dir / "events").glob("*.json"))
+    service.repo.checkpoint_now()
+    assert not list(data_dir.glob("journal-*.log"))
     files = sorted((data_dir / "events").glob("*.json"))
     assert [f.name for f in files] == ["00000000.json", "00000001.json"]
     with TinyDB(files[0]) as db:
@@ -299,7 +310,7 @@ def test_collections_split_into_segments_and_writes_touch_only_theirs(
     repo = service.repo
     first = repo.events_of_app[repo.app_by_uid[(repo.find_environment("k").key, "app")].key][0]  # type: ignore[union-attr]
     repo.events.drop(first)
-    repo.flush_now()
+    repo.checkpoint_now()
     assert (files[1].stat().st_ino, files[1].stat().st_mtime_ns) == before
     reloaded = Repository(data_dir)
     assert len(reloaded.events.by_key) == total - 1
@@ -312,3 +323,37 @@ def test_in_memory_repository_writes_nothing(tmp_path: Path) -> None:
     make_tree(service)
     assert counts(service.repo)["events"] == 2
     assert list(tmp_path.iterdir()) == []
+
+
+def test_commits_go_to_the_journal_and_survive_without_a_checkpoint(
+    service: Service, data_dir: Path
+) -> None:
+    make_tree(service)
+    journals = list(data_dir.glob("journal-*.log"))
+    assert journals and not list((data_dir / "events").glob("*.json"))
+    # A crash here (no clean shutdown): loading replays the journal.
+    assert counts(Repository(data_dir))["events"] == 2
+
+
+def test_a_torn_journal_end_loses_only_the_unfinished_append(
+    service: Service, data_dir: Path
+) -> None:
+    make_tree(service)
+    journal = sorted(data_dir.glob("journal-*.log"))[-1]
+    with journal.open("ab") as handle:
+        handle.write(b'{"c":"events","s":99,"d":{"key":"evt99"')  # cut short by a crash
+    loaded = Repository(data_dir)
+    assert counts(loaded)["events"] == 2
+    assert "evt99" not in loaded.events.by_key
+
+
+def test_a_checkpoint_replaces_the_journal_with_segment_files(
+    service: Service, data_dir: Path
+) -> None:
+    make_tree(service)
+    service.repo.checkpoint_now()
+    assert not list(data_dir.glob("journal-*.log"))
+    for file in data_dir.rglob("*.json"):
+        with TinyDB(file) as db:
+            assert db.table(TABLE).all()
+    assert counts(Repository(data_dir)) == counts(service.repo)
