@@ -15,6 +15,7 @@ import bisect
 import contextlib
 import gc
 import hashlib
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -109,6 +110,7 @@ class Collection(Generic[R]):
 # grown past this, or when nothing was written for a while.
 CHECKPOINT_BYTES = 4 * 1024 * 1024
 CHECKPOINT_IDLE_SECONDS = 2.0
+SWITCH_INTERVAL = 0.0005
 
 
 def seq_of(record: Record) -> int:
@@ -390,6 +392,10 @@ class Repository:
         """Start the background flusher (inside a running event loop)."""
         if self.data_dir is None or self._flusher is not None:
             return
+        # The writer thread must win the GIL back from a busy event loop after each fsync;
+        # at the default 5 ms switch interval every commit waited for it (measured: durable
+        # publishing at half the in-memory rate although an fsync here takes 0.3 ms).
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         self._wake = asyncio.Event()
         self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())
 
@@ -508,7 +514,8 @@ class Repository:
             changes = self._take_changes()
             try:
                 if changes:
-                    await asyncio.to_thread(self._append, changes)
+                    # Encoded here: the writer thread then needs the GIL only briefly.
+                    await asyncio.to_thread(self.journal.append, journal_lines(changes))
             except Exception as exc:  # disk full, permissions: fail the requests, keep serving
                 self._put_back(changes)
                 waiters, self._waiters = self._waiters, []
