@@ -50,57 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the emulator (the SimplyQ API on localhost)",
         description="Run the SimplyQ API on localhost, storing data in TinyDB files.",
     )
-    serve.add_argument(
-        "--host",
-        default=None,
-        help=f"address to listen on (default {DEFAULT_HOST}; loopback only)",
-    )
-    serve.add_argument(
-        "--port",
-        type=_port,
-        default=None,
-        help=f"port (default {DEFAULT_PORT}; 0 picks a free one)",
-    )
-    storage = serve.add_mutually_exclusive_group()
-    storage.add_argument(
-        "--data-dir",
-        type=Path,
-        default=None,
-        help=f"where data is kept (default ./{DEFAULT_DATA_DIR})",
-    )
-    storage.add_argument(
-        "--in-memory", action="store_true", help="keep nothing on disk; everything is gone on exit"
-    )
-    serve.add_argument(
-        "--api-key",
-        action="append",
-        default=[],
-        metavar="KEY",
-        help="accept only this key (repeatable); by default any non-empty "
-        "bearer token is accepted and is its own environment",
-    )
-    serve.add_argument(
-        "--time-scale",
-        type=_positive_float,
-        default=None,
-        help="real seconds per emulated second (0.001: a 30 s retry takes 30 ms)",
-    )
-    serve.add_argument(
-        "--enforce-rate-limit",
-        action="store_true",
-        help="answer 429 past the API rate limit (50 requests/s per key)",
-    )
-    serve.add_argument(
-        "--delivery-timeout",
-        type=_positive_float,
-        default=15.0,
-        help="seconds an endpoint has to answer a delivery (default 15)",
-    )
-    serve.add_argument(
-        "--allow-remote-delivery",
-        action="store_true",
-        help="deliver to non-loopback URLs too (off: only localhost)",
-    )
+    _server_options(serve)
     serve.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
     )
@@ -174,27 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
         "attempts, their details and signature checks, one-key retries. The emulator stops "
         "when you quit (q).",
     )
-    dashboard.add_argument("--host", default=None, help="address to listen on")
-    dashboard.add_argument(
-        "--port", type=_port, default=None, help=f"port (default {DEFAULT_PORT})"
-    )
-    dashboard_storage = dashboard.add_mutually_exclusive_group()
-    dashboard_storage.add_argument(
-        "--data-dir",
-        type=Path,
-        default=None,
-        help=f"where data is kept (default ./{DEFAULT_DATA_DIR})",
-    )
-    dashboard_storage.add_argument("--in-memory", action="store_true", help="keep nothing on disk")
-    dashboard.add_argument(
-        "--api-key", action="append", default=[], metavar="KEY", help="accept only this key"
-    )
-    dashboard.add_argument(
-        "--time-scale", type=_positive_float, default=None, help="real seconds per emulated second"
-    )
-    dashboard.add_argument("--enforce-rate-limit", action="store_true")
-    dashboard.add_argument("--delivery-timeout", type=_positive_float, default=15.0)
-    dashboard.add_argument("--allow-remote-delivery", action="store_true")
+    _server_options(dashboard)
     # The server's log lines would be drawn over the dashboard.
     dashboard.set_defaults(log_level="critical")
 
@@ -206,6 +136,61 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _client_options(tui)
     return parser
+
+
+def _server_options(parser: argparse.ArgumentParser) -> None:
+    """The options of a command that runs an emulator (serve, dashboard)."""
+    parser.add_argument(
+        "--host",
+        default=None,
+        help=f"address to listen on (default {DEFAULT_HOST}; loopback only)",
+    )
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=None,
+        help=f"port (default {DEFAULT_PORT}; 0 picks a free one)",
+    )
+    storage = parser.add_mutually_exclusive_group()
+    storage.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help=f"where data is kept (default ./{DEFAULT_DATA_DIR})",
+    )
+    storage.add_argument(
+        "--in-memory", action="store_true", help="keep nothing on disk; everything is gone on exit"
+    )
+    parser.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="accept only this key (repeatable); by default any non-empty "
+        "bearer token is accepted and is its own environment",
+    )
+    parser.add_argument(
+        "--time-scale",
+        type=_positive_float,
+        default=None,
+        help="real seconds per emulated second (0.001: a 30 s retry takes 30 ms)",
+    )
+    parser.add_argument(
+        "--enforce-rate-limit",
+        action="store_true",
+        help="answer 429 past the API rate limit (50 requests/s per key)",
+    )
+    parser.add_argument(
+        "--delivery-timeout",
+        type=_positive_float,
+        default=15.0,
+        help="seconds an endpoint has to answer a delivery (default 15)",
+    )
+    parser.add_argument(
+        "--allow-remote-delivery",
+        action="store_true",
+        help="deliver to non-loopback URLs too (off: only localhost)",
+    )
 
 
 def _client_options(parser: argparse.ArgumentParser) -> None:
