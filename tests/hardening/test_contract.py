@@ -191,6 +191,14 @@ def live() -> Iterator[tuple[EmulatorServer, Seeds, requests.Session]]:
 # every one existing.
 TARGETS = st.sampled_from(["generated", "app", "all"])
 
+# Operations whose 2xx the fuzzer may never reach, with why; their success paths are tested
+# directly elsewhere.
+RARELY_ACCEPTED = {
+    # The reference makes `since` optional, but production answers 400 without it (recorded
+    # PostEndpointRecover.400): most generated bodies are refused. 202: test_routes.py.
+    "PostEndpointRecover",
+}
+
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=str)
 @pytest.mark.parametrize("operation_id", sorted(OPERATIONS))
@@ -237,7 +245,11 @@ def test_fuzzing_reached_every_operation_successfully() -> None:
     """Each operation answered with a 2xx at least once: the cases were not all turned away."""
     if not any(SEEN.values()):
         pytest.skip("the fuzzing tests did not run")
-    missing = [name for name, seen in SEEN.items() if not any(200 <= s < 300 for s in seen)]
+    missing = [
+        name
+        for name, seen in SEEN.items()
+        if not any(200 <= s < 300 for s in seen) and name not in RARELY_ACCEPTED
+    ]
     assert not missing, {name: dict(SEEN[name]) for name in missing}
     summary = ", ".join(
         f"{name} {dict(sorted(seen.items()))}" for name, seen in sorted(SEEN.items())
