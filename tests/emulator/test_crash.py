@@ -6,11 +6,6 @@ few threads, SIGKILLs the child mid-load, restarts it on the same data directory
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -21,89 +16,35 @@ import pytest
 from tinydb import TinyDB
 
 from tests.emulator.helpers import hook, local_client
+from tests.processes import Served
 
 KEY = "sk_test_crash"
 LOAD_SECONDS = 3.0
 MAX_EVENTS = 2000
 ACKS_BEFORE_KILL = 300
 PUBLISHERS = 4
-START_TIMEOUT = 10.0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class Child:
-    """One ``python -m emulator serve`` process on a data directory."""
-
-    def __init__(self, data_dir: Path, log: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log = log.open("ab")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "emulator",
-                "serve",
-                "--port",
-                str(self.port),
-                "--data-dir",
-                str(data_dir),
-                "--api-key",
-                KEY,
-            ],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def wait_ready(self) -> None:
-        """Poll the health route (bounded) until the child answers."""
-        deadline = time.monotonic() + START_TIMEOUT
-        with local_client(self.url, timeout=1.0) as probe:
-            while time.monotonic() < deadline:
-                assert self.process.poll() is None, "the emulator exited during start"
-                try:
-                    if probe.get("/_emulator/health").status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.05)
-        raise AssertionError("the emulator did not answer within the start timeout")
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-        self._log.close()
-
-    def stop(self) -> None:
-        """Ctrl-C: a clean shutdown, which flushes what is left."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-        self.process.wait(timeout=10)
-        self._log.close()
+def serve(data_dir: Path, log: Path) -> Served:
+    """``python -m emulator serve`` on ``data_dir``, as a user runs it."""
+    return Served(log, "--data-dir", str(data_dir), "--api-key", KEY)
 
 
 @pytest.fixture
-def children(tmp_path: Path) -> Iterator[list[Child]]:
+def children(tmp_path: Path) -> Iterator[list[Served]]:
     """Every child the test starts; all are killed afterwards, whatever happens."""
-    started: list[Child] = []
+    started: list[Served] = []
     yield started
     for child in started:
         child.kill()
 
 
-def client(child: Child) -> httpx.Client:
+def client(child: Served) -> httpx.Client:
     return local_client(child.url, KEY, timeout=5.0)
 
 
 def publish_until_killed(
-    child: Child, worker: int, acked: list[str], stop: threading.Event
+    child: Served, worker: int, acked: list[str], stop: threading.Event
 ) -> None:
     """Publish events until told to stop, the child dies, or the bounds are reached."""
     deadline = time.monotonic() + LOAD_SECONDS
@@ -137,10 +78,10 @@ def all_pages(api: httpx.Client, path: str, key: str) -> list[str]:
     raise AssertionError("more pages than events")
 
 
-def test_acknowledged_events_survive_sigkill(tmp_path: Path, children: list[Child]) -> None:
+def test_acknowledged_events_survive_sigkill(tmp_path: Path, children: list[Served]) -> None:
     data_dir = tmp_path / "data"
     log = tmp_path / "emulator.log"
-    first = Child(data_dir, log)
+    first = serve(data_dir, log)
     children.append(first)
     first.wait_ready()
     with client(first) as api:
@@ -174,7 +115,7 @@ def test_acknowledged_events_survive_sigkill(tmp_path: Path, children: list[Chil
         with TinyDB(file) as db:
             db.table("_default").all()
 
-    second = Child(data_dir, log)
+    second = serve(data_dir, log)
     children.append(second)
     second.wait_ready()
     with client(second) as api:

@@ -44,7 +44,7 @@ from tests.emulator.delivery_helpers import (
     running_emulator,
 )
 from tests.hardening import tally
-from tests.hardening.processes import Served
+from tests.processes import Served
 
 KEY = "sk_test_crash_rounds"
 ROUNDS = 4

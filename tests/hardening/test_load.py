@@ -28,7 +28,7 @@ import pytest
 
 from tests.emulator.delivery_helpers import CLIENT_SSL
 from tests.hardening import tally
-from tests.hardening.processes import Served
+from tests.processes import Served
 
 EVENTS = int(os.environ.get("HARDENING_LOAD_EVENTS", "10000"))
 CONCURRENCY = 16

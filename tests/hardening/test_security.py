@@ -43,7 +43,7 @@ from tests.emulator.delivery_helpers import (
 )
 from tests.emulator.helpers import NOT_FOUND
 from tests.hardening import tally
-from tests.hardening.processes import Served
+from tests.processes import Served
 
 SECRET_A = "whsec_" + "A1" * 32
 SECRET_B = "whsec_" + "B2" * 32
