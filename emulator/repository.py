@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import contextlib
 import gc
 import hashlib
 import sys
@@ -171,6 +170,7 @@ class Repository:
         # (version the waiter needs on disk, its future)
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._durable_version = 0
+        self._stopping = False
         self._wake: asyncio.Event | None = None
         self._flusher: asyncio.Task[None] | None = None
         self.journal: Journal | None = None
@@ -397,6 +397,7 @@ class Repository:
         # publishing at half the in-memory rate although an fsync here takes 0.3 ms).
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         self._wake = asyncio.Event()
+        self._stopping = False
         self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())
 
     async def commit(self) -> None:
@@ -501,7 +502,7 @@ class Repository:
 
     async def _flush_loop(self) -> None:
         assert self._wake is not None and self.journal is not None
-        while True:
+        while not self._stopping:
             try:
                 await asyncio.wait_for(self._wake.wait(), CHECKPOINT_IDLE_SECONDS)
             except asyncio.TimeoutError:
@@ -545,11 +546,18 @@ class Repository:
         """Flush what is left, stop the flusher, fold the journal into the segments."""
         if self._flusher is not None:
             await self.commit()
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
+            # Not cancelled: a write it started in a thread would go on beside the final
+            # checkpoint. It finishes what it is doing and returns.
+            self._stopping = True
+            assert self._wake is not None
+            self._wake.set()
+            await self._flusher
             self._flusher = None
         self.checkpoint_now()
+        for _, waiter in self._waiters:  # made durable by the checkpoint just now
+            if not waiter.done():
+                waiter.set_result(None)
+        self._waiters = []
         if self.journal is not None:
             self.journal.close()
 
