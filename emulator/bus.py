@@ -24,12 +24,10 @@ class Subscription:
     """A subscriber's bounded queue; when it overflows the oldest changes are dropped."""
 
     queue: asyncio.Queue[Change] = field(default_factory=lambda: asyncio.Queue(maxsize=10_000))
-    dropped: int = 0
 
     def offer(self, change: Change) -> None:
         if self.queue.full():
             self.queue.get_nowait()
-            self.dropped += 1
         self.queue.put_nowait(change)
 
 

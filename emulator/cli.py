@@ -8,7 +8,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from emulator.client import SimplyQ
 
 from emulator import __version__
 from emulator.config import DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, EmulatorConfig
@@ -304,15 +307,24 @@ def _event_body(args: argparse.Namespace) -> dict[str, Any]:
     return body
 
 
+def ensure_application(client: SimplyQ, uid: str) -> bool:
+    """Create application ``uid`` unless it exists; True when it was created."""
+    from emulator.client import NotFoundError
+
+    try:
+        client.applications.retrieve(uid)
+    except NotFoundError:
+        client.applications.create({"uid": uid, "name": uid})
+        return True
+    return False
+
+
 def publish(args: argparse.Namespace) -> int:
-    from emulator.client import NotFoundError, SimplyQ
+    from emulator.client import SimplyQ
 
     body = _event_body(args)
     with SimplyQ(args.api_key, base_url=args.url) as client:
-        try:
-            client.applications.retrieve(args.app)
-        except NotFoundError:
-            client.applications.create({"uid": args.app, "name": args.app})
+        if ensure_application(client, args.app):
             print(f"created application {args.app}", file=sys.stderr)
         event = client.events.create(args.app, body)
         print(json.dumps(event, indent=2))
@@ -347,10 +359,7 @@ def listen(args: argparse.Namespace) -> int:
         raise CommandError(f"cannot listen on port {args.port}: {error.strerror}") from None
     try:
         if args.app:
-            try:
-                client.applications.retrieve(args.app)
-            except NotFoundError:
-                client.applications.create({"uid": args.app, "name": args.app})
+            ensure_application(client, args.app)
             fields = {"url": listener.url, "filter_types": args.filter_types, "active": True}
             try:
                 client.endpoints.update(args.app, args.endpoint, fields)
