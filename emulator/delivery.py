@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import heapq
 import ipaddress
+import itertools
 import ssl
 import sys
 import time
@@ -170,11 +171,13 @@ class DeliveryEngine:
     def _latest_stored_time(self) -> float:
         """The latest time any stored record shows (0 when there is none)."""
         repo = self.repo
-        times = [a.attempted_at or 0.0 for a in repo.attempts.by_key.values()]
-        times += [e.created_at for e in repo.events.by_key.values()]
-        times += [e.updated_at for e in repo.endpoints.by_key.values()]
-        times += [a.updated_at for a in repo.applications.by_key.values()]
-        times += [e.created_at for e in repo.environments.by_key.values()]
+        times = itertools.chain(
+            (a.attempted_at or 0.0 for a in repo.attempts.by_key.values()),
+            (e.created_at for e in repo.events.by_key.values()),
+            (e.updated_at for e in repo.endpoints.by_key.values()),
+            (a.updated_at for a in repo.applications.by_key.values()),
+            (e.created_at for e in repo.environments.by_key.values()),
+        )
         return max(times, default=0.0)
 
     async def stop(self) -> None:

@@ -436,10 +436,6 @@ class Repository:
             current = collection.segments.get(seq // SEGMENT_SIZE, {}).get(seq)
             collection.changed.setdefault(seq, current)
 
-    def _append(self, changes: list[tuple[str, int, Any]]) -> None:
-        assert self.journal is not None
-        self.journal.append(journal_lines(changes))
-
     def _take_jobs(self) -> list[tuple[Collection[Any], int, dict[int, Any]]]:
         return [
             (collection, segment, docs)
@@ -489,7 +485,8 @@ class Repository:
         version = self._version()
         changes = self._take_changes()
         if changes:
-            self._append(changes)
+            assert self.journal is not None
+            self.journal.append(journal_lines(changes))
         self._durable_version = version
 
     async def _checkpoint(self) -> None:
