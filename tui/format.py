@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from tui.model import DeliveryState
+from tui.records import DeliveryState
 
 MARKS: dict[DeliveryState, tuple[str, str]] = {
     DeliveryState.DELIVERED: ("✓", "green"),

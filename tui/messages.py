@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from textual.message import Message
 
 from emulator.client import Health
-from tui.model import Applied, EventKey, Scope
+from tui.filters import Scope
+from tui.model import Applied
+from tui.records import EventKey
 
 
 @dataclass

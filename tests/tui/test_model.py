@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.model import DeliveryState, EventFilter, Model, Scope
+from tui.filters import EventFilter, Scope
+from tui.model import Model
+from tui.records import DeliveryState
 
 ENV = "env_1"
 

@@ -29,7 +29,7 @@ from tui.format import (
     latency,
 )
 from tui.keys import DETAILS
-from tui.model import AttemptInfo, EventInfo, parse_time
+from tui.records import AttemptInfo, EventInfo, parse_time
 from tui.signature import check_signature
 from tui.widgets.signature_panel import SignaturePanel
 

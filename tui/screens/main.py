@@ -16,10 +16,11 @@ from textual.widgets import DataTable, Footer
 
 from emulator.client import NotFoundError, SimplyQError
 from tui.curl import curl_command
+from tui.filters import EventFilter
 from tui.format import clock_time, short
 from tui.keys import MAIN
 from tui.messages import EventChosen, EventHighlighted, ModelChanged, ScopeChosen
-from tui.model import PENDING, EndpointInfo, EventFilter, EventInfo
+from tui.records import PENDING, EndpointInfo, EventInfo
 from tui.screens.curl import CurlScreen
 from tui.screens.details import DetailsScreen
 from tui.screens.filter import FilterScreen
