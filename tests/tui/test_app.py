@@ -228,6 +228,45 @@ async def test_details_show_request_response_and_signature(
         assert not isinstance(app.screen, DetailsScreen)
 
 
+async def test_the_details_keys_retry_copy_and_move_the_attempt_table(
+    emulator: EmulatorServer, client: SimplyQ, failing_hook: str
+) -> None:
+    shop(client, failing_hook)
+    client.events.create("shop", {"uid": "ev", "event_type": "a", "payload": {"n": 2}})
+    client.emulator.settle()
+    app = DashboardApp(emulator.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await live(pilot)
+        await wait_for(pilot, lambda: len(attempt_rows(app)) == 2)
+        await pilot.press("enter", "enter")
+        screen = app.screen
+        assert isinstance(screen, DetailsScreen)
+        failed = screen.attempt_id
+
+        def table_on(attempt_id: str) -> bool:
+            current = app.main.attempts.current
+            return current is not None and current.id == attempt_id
+
+        await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: screen.attempt_id != failed, what="the next attempt")
+        await wait_for(pilot, lambda: table_on(screen.attempt_id), what="the table following")
+        await pilot.press("left_square_bracket")
+        await wait_for(pilot, lambda: table_on(failed), what="the table back on the failure")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, CurlScreen), what="the curl screen")
+        assert app.clipboard.startswith(f"curl -sS -X POST {failing_hook}")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, what="back on the details")
+        await pilot.press("r")
+        await wait_for(
+            pilot,
+            lambda: any(r[5] == "manual" for r in attempt_rows(app)),
+            what="the manual attempt",
+        )
+    manual = [a for a in client.events.delivery_attempts("shop", "ev") if a["trigger_type"] == "1"]
+    assert manual and manual[0]["endpoint_id"] == "orders"
+
+
 async def test_curl_copies_the_delivery(
     emulator: EmulatorServer, client: SimplyQ, failing_hook: str
 ) -> None:

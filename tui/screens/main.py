@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
 from emulator.client import NotFoundError, SimplyQError
+from tui.context import Dashboard, dashboard_of
 from tui.curl import curl_command
 from tui.filters import EventFilter
 from tui.format import clock_time, short
@@ -32,9 +33,6 @@ from tui.widgets.event_list import EventList
 from tui.widgets.sidebar import Sidebar
 from tui.widgets.status_bar import StatusBar
 
-if TYPE_CHECKING:
-    from tui.app import DashboardApp
-
 
 class MainScreen(Screen[None]):
     """Tree | events over attempts, status bar and footer."""
@@ -42,9 +40,9 @@ class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [k.binding() for k in MAIN]
 
     @property
-    def dashboard(self) -> DashboardApp:
-        """The app, typed."""
-        return cast("DashboardApp", self.app)
+    def dashboard(self) -> Dashboard:
+        """The app's shared state."""
+        return dashboard_of(self.app)
 
     def compose(self) -> ComposeResult:
         app = self.dashboard
@@ -144,11 +142,11 @@ class MainScreen(Screen[None]):
         """Once a second: count down to the selected event's next tries."""
         event = self.attempts.event
         if event is not None and any(a.status == PENDING for a in event.attempts.values()):
-            self.attempts.show(event, self.dashboard.emulator_now())
+            self.attempts.show(event, self.dashboard.clock.now())
 
     def show_attempts(self, event: EventInfo | None) -> None:
         """Fill the attempt table and fetch what the listing did not say (latency, next try)."""
-        self.attempts.show(event, self.dashboard.emulator_now())
+        self.attempts.show(event, self.dashboard.clock.now())
         if event is not None:
             missing = [a.id for a in event.attempts.values() if not a.has_detail]
             if missing:
@@ -159,7 +157,7 @@ class MainScreen(Screen[None]):
         details = await self.dashboard.backend.attempt_details(ids)
         self.dashboard.model.add_snapshot_attempts(event.env, event.app, [dict(d) for d in details])
         if self.events.current is event:
-            self.attempts.show(event, self.dashboard.emulator_now())
+            self.attempts.show(event, self.dashboard.clock.now())
 
     @on(EventHighlighted)
     def _event_highlighted(self, message: EventHighlighted) -> None:
@@ -245,6 +243,10 @@ class MainScreen(Screen[None]):
         if endpoint_uid is None:
             self.notify("Select an attempt (which endpoint to retry to)", severity="warning")
             return
+        self.retry(event, endpoint_uid)
+
+    def retry(self, event: EventInfo, endpoint_uid: str) -> None:
+        """Deliver ``event`` to endpoint ``endpoint_uid`` again (in the background)."""
         key = self._api_key(event.env)
         if key is None:
             return
@@ -321,7 +323,7 @@ class MainScreen(Screen[None]):
         app = self.dashboard
 
         def said(result: dict[str, Any]) -> str:
-            app.take_clock(result)
+            app.clock.take(result)
             return f"Clock advanced to {clock_time(result.get('unix'), app.tz)}"
 
         async def advance() -> dict[str, Any]:
@@ -381,7 +383,7 @@ class MainScreen(Screen[None]):
                 )
 
         self.app.push_screen(
-            RecoverScreen(endpoint.uid, self.dashboard.emulator_now(), self.dashboard.tz), chosen
+            RecoverScreen(endpoint.uid, self.dashboard.clock.now(), self.dashboard.tz), chosen
         )
 
     def action_rotate_secret(self) -> None:
