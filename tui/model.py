@@ -154,6 +154,8 @@ class Model:
         app = self.apps.setdefault((env, uid), Application(env, uid))
         app.name = str(data.get("name") or uid)
         app.rate_limit = data.get("rate_limit")
+        strategy = data.get("retry_strategy")
+        app.retry_strategy = dict(strategy) if isinstance(strategy, Mapping) else None
         environment = self.envs.setdefault(env, Environment(env, None))
         if uid not in environment.apps:
             environment.apps.append(uid)

@@ -72,6 +72,7 @@ class Application:
     uid: str
     name: str = ""
     rate_limit: int | None = None
+    retry_strategy: dict[str, Any] | None = None  # None until the record is read
 
     @property
     def key(self) -> AppKey:

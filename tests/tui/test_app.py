@@ -336,6 +336,40 @@ async def test_recover_redelivers_the_failures_since_a_time(
         await wait_for(pilot, lambda: [r[5] for r in attempt_rows(app)] == ["system", "manual"])
 
 
+async def test_the_application_retry_schedule_is_shown_and_follows_changes(
+    emulator: EmulatorServer, client: SimplyQ, failing_hook: str
+) -> None:
+    fixed = {"type": "fixed_wait", "max_retries": 2, "retry_delay": 90}
+    client.applications.create({"uid": "shop", "name": "Shop", "retry_strategy": fixed})
+    client.endpoints.create("shop", {"uid": "orders", "url": failing_hook})
+    client.events.create("shop", {"uid": "ev", "event_type": "t", "payload": {}})
+    client.emulator.settle()
+    app = DashboardApp(emulator.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await live(pilot)
+        attempts = app.main.attempts
+        await wait_for(
+            pilot,
+            lambda: attempts.border_subtitle == "retry: fixed wait 1m 30s, 2 retries",
+            what="the schedule under the attempts",
+        )
+        exponential = {"type": "exponential_backoff", "max_retries": 3}
+        client.applications.update("shop", {"name": "Shop", "retry_strategy": exponential})
+        await wait_for(
+            pilot,
+            lambda: attempts.border_subtitle == "retry: exponential backoff 2s, 4s, 8s",
+            what="the new schedule",
+        )
+        await pilot.press("enter", "enter")
+        screen = app.screen
+        assert isinstance(screen, DetailsScreen)
+        await wait_for(pilot, lambda: screen.detail is not None, what="the attempt detail")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "retry exponential backoff 2s, 4s, 8s" in text
+        assert "✗ failed (3)" in text and "system (0) trigger" in text
+
+
 async def test_publish_form_remembers_the_last_event(
     emulator: EmulatorServer, api_key: str
 ) -> None:

@@ -193,3 +193,15 @@ def test_a_deleted_application_takes_its_events() -> None:
     m.apply([change("application", "deleted", {"uid": "shop", "name": "x"})])
     assert uids(m) == ["b"] and (ENV, "shop") not in m.apps
     assert m.apply([change("application", "updated", {"uid": "renamed"})]).resync
+
+
+def test_an_application_keeps_its_retry_strategy_up_to_date() -> None:
+    m = model()
+    assert m.apps[(ENV, "shop")].retry_strategy is None  # the environment list names it only
+    strategy = {"type": "fixed_wait", "max_retries": 2, "retry_delay": 5, "deadline": 0}
+    m.set_application(ENV, {"uid": "shop", "name": "Shop", "retry_strategy": strategy})
+    assert m.apps[(ENV, "shop")].retry_strategy == strategy
+    changed = {**strategy, "retry_delay": 60}
+    record = {"uid": "shop", "name": "Shop", "retry_strategy": changed}
+    assert m.apply([change("application", "updated", record)]).tree_changed
+    assert m.apps[(ENV, "shop")].retry_strategy == changed

@@ -28,10 +28,12 @@ from tui.format import (
     full_time,
     http_code,
     latency,
+    readable_code,
 )
 from tui.keys import DETAILS
 from tui.messages import AttemptStepped, CurlRequested, RetryRequested
 from tui.records import AttemptInfo, EventInfo, parse_time
+from tui.retry_schedule import describe_retry
 from tui.screens.help import HelpScreen
 from tui.signature import check_signature
 from tui.widgets.signature_panel import SignaturePanel
@@ -148,14 +150,13 @@ class DetailsScreen(Screen[None]):
         if attempt is not None:
             glyph, colour = MARKS[attempt.state()]
             text.append("\n")
-            text.append(f"{glyph} {STATUS_NAMES.get(attempt.status, attempt.status)}", colour)
+            text.append(f"{glyph} {readable_code(attempt.status, STATUS_NAMES)}", colour)
             text.append(f"   try {attempt.try_number} to ")
             text.append(attempt.endpoint_uid, "bold cyan")
             text.append("   HTTP ")
             text.append(http_code(attempt.code), code_style(attempt.code))
             text.append(f"   {latency(detail.get('duration_ms') if detail else None)}")
-            trigger = TRIGGER_NAMES.get(attempt.trigger, str(attempt.trigger))
-            text.append(f"   {trigger} trigger")
+            text.append(f"   {readable_code(attempt.trigger, TRIGGER_NAMES)} trigger")
         if detail is not None:
             tz = self.dashboard.tz
             text.append("\nattempted ", "dim")
@@ -164,6 +165,11 @@ class DetailsScreen(Screen[None]):
             text.append(full_time(parse_time(detail.get("scheduled_at")), tz))
             text.append("   application ", "dim")
             text.append(str(detail.get("app_id") or self.event.app))
+            app = self.dashboard.model.apps.get((self.event.env, self.event.app))
+            schedule = describe_retry(app.retry_strategy if app is not None else None)
+            if schedule:
+                text.append("\nretry ", "dim")
+                text.append(schedule)
         self.query_one("#details-summary", Static).update(text)
 
     def _draw(self, detail: AttemptDetail) -> None:

@@ -22,6 +22,7 @@ from tui.format import clock_time, short
 from tui.keys import MAIN
 from tui.messages import EventChosen, EventHighlighted, ModelChanged, ScopeChosen
 from tui.records import PENDING, EndpointInfo, EventInfo
+from tui.retry_schedule import describe_retry
 from tui.screens.curl import CurlScreen
 from tui.screens.details import DetailsScreen
 from tui.screens.filter import FilterScreen
@@ -137,6 +138,9 @@ class MainScreen(Screen[None]):
         self.attempts.border_title = (
             f"Attempts of {event.uid}  ({event.event_type})" if event is not None else "Attempts"
         )
+        application = model.apps.get((event.env, event.app)) if event is not None else None
+        schedule = describe_retry(application.retry_strategy if application else None)
+        self.attempts.border_subtitle = f"retry: {schedule}" if schedule else ""
 
     def tick(self) -> None:
         """Once a second: count down to the selected event's next tries."""
