@@ -29,9 +29,9 @@ from tui.messages import (
     SnapshotLoaded,
 )
 from tui.model import Applied, Model
+from tui.publish_form import PublishForm
 from tui.screens.details import DetailsScreen
 from tui.screens.main import MainScreen
-from tui.screens.publish import PublishForm
 from tui.sync import Sync
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from textual.app import App
 from tui.backend import Backend
 from tui.clock import EmulatorClock
 from tui.model import Model
-from tui.screens.publish import PublishForm
+from tui.publish_form import PublishForm
 
 
 class Dashboard(Protocol):

@@ -21,13 +21,14 @@ from tui.filters import EventFilter
 from tui.format import clock_time, short
 from tui.keys import MAIN
 from tui.messages import EventChosen, EventHighlighted, ModelChanged, ScopeChosen
+from tui.publish_form import DEFAULT_PAYLOAD, PublishForm
 from tui.records import PENDING, EndpointInfo, EventInfo
 from tui.retry_schedule import describe_retry
 from tui.screens.curl import CurlScreen
 from tui.screens.details import DetailsScreen
 from tui.screens.filter import FilterScreen
 from tui.screens.help import HelpScreen
-from tui.screens.publish import DEFAULT_PAYLOAD, PublishForm, PublishScreen
+from tui.screens.publish import PublishScreen
 from tui.screens.recover import RecoverScreen
 from tui.widgets.attempt_table import AttemptTable
 from tui.widgets.event_list import EventList
