@@ -19,7 +19,7 @@ from tui.format import (
     http_code,
     latency,
 )
-from tui.model import FAIL, PENDING, AttemptInfo, EventInfo
+from tui.records import FAIL, PENDING, AttemptInfo, EventInfo
 
 COLUMNS = ("#", "ENDPOINT", "STATUS", "HTTP", "LATENCY", "TRIGGER", "ATTEMPTED", "NEXT TRY")
 
