@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,21 +15,12 @@ if TYPE_CHECKING:
 
 from emulator import __version__
 from emulator.config import DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, EmulatorConfig
-from emulator.models import AttemptStatus, TriggerType
 
 EXAMPLE_KEY = "sk_test_emulator"
 DEFAULT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 DASHBOARD_ENTRY_POINTS = "simplyq_emulator.dashboard"
 """The entry point group the dashboard is found in: its ``dashboard`` entry is a
 ``run(url, api_key)`` that opens the dashboard on an emulator and returns when it is quit."""
-
-STATUS_NAMES: Mapping[int, str] = {
-    AttemptStatus.SUCCESS: "success",
-    AttemptStatus.PENDING: "pending",
-    AttemptStatus.SENDING: "sending",
-    AttemptStatus.FAIL: "failed",
-}
-TRIGGER_NAMES: Mapping[int, str] = {TriggerType.SYSTEM: "system", TriggerType.MANUAL: "manual"}
 
 
 class CommandError(Exception):
@@ -319,15 +310,6 @@ def _event_body(args: argparse.Namespace) -> dict[str, Any]:
     return body
 
 
-def readable(code: object, names: Mapping[int, str]) -> str:
-    """A numeric code of the API (``"0"``) with its name: ``success (0)``; unknown ones as is."""
-    try:
-        name = names[int(str(code))]
-    except (KeyError, ValueError):
-        return str(code)
-    return f"{name} ({code})"
-
-
 def ensure_application(client: SimplyQ, uid: str) -> bool:
     """Create application ``uid`` unless it exists; True when it was created."""
     from emulator.client import NotFoundError
@@ -341,7 +323,7 @@ def ensure_application(client: SimplyQ, uid: str) -> bool:
 
 
 def publish(args: argparse.Namespace) -> int:
-    from emulator.client import SimplyQ
+    from emulator.client import ATTEMPT_STATUS_NAMES, SimplyQ, readable_code
 
     body = _event_body(args)
     with SimplyQ(args.api_key, base_url=args.url) as client:
@@ -351,7 +333,7 @@ def publish(args: argparse.Namespace) -> int:
         print(json.dumps(event, indent=2))
         client.emulator.advance(0)
         for attempt in client.events.delivery_attempts(args.app, event["uid"]):
-            shown = readable(attempt["status"], STATUS_NAMES)
+            shown = readable_code(attempt["status"], ATTEMPT_STATUS_NAMES)
             if attempt["attempted_at"] is not None:
                 code = attempt["response_status_code"]
                 shown += f", HTTP {code}" if code else f", no answer: {attempt['response']}"

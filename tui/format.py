@@ -15,10 +15,6 @@ MARKS: dict[DeliveryState, tuple[str, str]] = {
 }
 """Glyph and colour of each delivery state."""
 
-STATUS_NAMES = {0: "success", 1: "pending", 2: "sending", 3: "failed"}
-TRIGGER_NAMES = {0: "system", 1: "manual"}
-"""Names of the API's numeric ``status`` and ``trigger_type`` codes."""
-
 
 def clock_time(unix: float | None, tz: tzinfo | None) -> str:
     """``12:00:01`` (local time unless ``tz`` is given); "-" for None."""
@@ -87,9 +83,3 @@ def short(text: str, width: int) -> str:
     if width <= 0:
         return ""
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
-
-
-def readable_code(code: int, names: dict[int, str]) -> str:
-    """A code of the API with its name, as the CLI prints it: ``success (0)``."""
-    name = names.get(code)
-    return f"{name} ({code})" if name is not None else str(code)

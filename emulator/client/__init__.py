@@ -79,6 +79,7 @@ from emulator.client.types import (
     ListParams,
     RetryStrategy,
     TriggerType,
+    readable_code,
 )
 
 AsyncEmulatorControl: TypeAlias = EmulatorControl[AsyncExecutor]
@@ -135,5 +136,6 @@ __all__ = [
     "WebhookHeaders",
     "WebhookVerificationError",
     "construct_event",
+    "readable_code",
     "verify_signature",
 ]

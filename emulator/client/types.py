@@ -7,7 +7,7 @@ server: the SDK imports nothing server-side, and tests pin them to the server's 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import IntEnum
 from typing import Any, Final, TypedDict
@@ -40,6 +40,16 @@ ATTEMPT_STATUS_NAMES: Final[dict[int, str]] = {
 
 TRIGGER_TYPE_NAMES: Final[dict[int, str]] = {0: "system", 1: "manual"}
 """What to show for an attempt's ``trigger_type``."""
+
+
+def readable_code(code: object, names: Mapping[int, str]) -> str:
+    """A numeric code of the API (``"0"`` or ``0``) with its name: ``success (0)``; a code
+    without a name comes back as it is."""
+    try:
+        name = names[int(str(code))]
+    except (KeyError, ValueError):
+        return str(code)
+    return f"{name} ({code})"
 
 
 class RetryStrategy(TypedDict):

@@ -278,15 +278,6 @@ def test_publish_names_each_attempt_status_with_its_code(
     assert "  -> down: pending (1), try 2 due later" in err
 
 
-@pytest.mark.parametrize(
-    ("code", "shown"),
-    [("0", "success (0)"), ("3", "failed (3)"), ("1", "pending (1)"), ("7", "7"), ("x", "x")],
-)
-def test_readable_codes_name_what_they_are(code: str, shown: str) -> None:
-    assert cli.readable(code, cli.STATUS_NAMES) == shown
-    assert cli.readable("1", cli.TRIGGER_NAMES) == "manual (1)"
-
-
 def test_the_dashboard_is_found_through_its_entry_point() -> None:
     launcher = cli.dashboard_launcher()
     assert (launcher.__module__, getattr(launcher, "__name__", "")) == ("tui.launch", "run")

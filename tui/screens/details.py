@@ -18,17 +18,20 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from emulator.client import AttemptDetail, SimplyQError
+from emulator.client import (
+    ATTEMPT_STATUS_NAMES,
+    TRIGGER_TYPE_NAMES,
+    AttemptDetail,
+    SimplyQError,
+    readable_code,
+)
 from tui.context import Dashboard, dashboard_of
 from tui.format import (
     MARKS,
-    STATUS_NAMES,
-    TRIGGER_NAMES,
     code_style,
     full_time,
     http_code,
     latency,
-    readable_code,
 )
 from tui.keys import DETAILS
 from tui.messages import AttemptStepped, CurlRequested, RetryRequested
@@ -150,13 +153,13 @@ class DetailsScreen(Screen[None]):
         if attempt is not None:
             glyph, colour = MARKS[attempt.state()]
             text.append("\n")
-            text.append(f"{glyph} {readable_code(attempt.status, STATUS_NAMES)}", colour)
+            text.append(f"{glyph} {readable_code(attempt.status, ATTEMPT_STATUS_NAMES)}", colour)
             text.append(f"   try {attempt.try_number} to ")
             text.append(attempt.endpoint_uid, "bold cyan")
             text.append("   HTTP ")
             text.append(http_code(attempt.code), code_style(attempt.code))
             text.append(f"   {latency(detail.get('duration_ms') if detail else None)}")
-            text.append(f"   {readable_code(attempt.trigger, TRIGGER_NAMES)} trigger")
+            text.append(f"   {readable_code(attempt.trigger, TRIGGER_TYPE_NAMES)} trigger")
         if detail is not None:
             tz = self.dashboard.tz
             text.append("\nattempted ", "dim")

@@ -3,6 +3,7 @@ what a user sees for real attempts."""
 
 from __future__ import annotations
 
+import pytest
 from pytest_httpserver import HTTPServer
 
 from emulator import models
@@ -12,6 +13,7 @@ from emulator.client import (
     AttemptStatus,
     SimplyQ,
     TriggerType,
+    readable_code,
 )
 from tests.emulator.client.support import NO_RETRIES, closed_port_url
 
@@ -46,3 +48,12 @@ def test_names_of_real_attempts(client: SimplyQ, receiver: HTTPServer, hook: str
         "good": [("system", "success"), ("manual", "success")],
         "down": [("system", "failed")],
     }
+
+
+@pytest.mark.parametrize(
+    ("code", "shown"),
+    [("0", "success (0)"), ("3", "failed (3)"), ("1", "pending (1)"), ("7", "7"), ("x", "x")],
+)
+def test_readable_codes_name_what_they_are(code: str, shown: str) -> None:
+    assert readable_code(code, ATTEMPT_STATUS_NAMES) == shown
+    assert readable_code("1", TRIGGER_TYPE_NAMES) == "manual (1)"
