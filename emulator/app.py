@@ -15,11 +15,14 @@ from emulator.clock import Clock
 from emulator.config import EmulatorConfig
 from emulator.control import Control
 from emulator.delivery import ClientFactory, DeliveryEngine
-from emulator.errors import EmulatorError, NotFound
+from emulator.errors import EmulatorError, NotFound, Unroutable
 from emulator.http import JSONResponse, error_response
 from emulator.repository import Repository, StorageFailed
 from emulator.routes import Api
 from emulator.service import Service
+
+# serve's log levels at which the console shows a line per error answer (emulator.hints).
+HINT_LOG_LEVELS = frozenset({"warning", "info", "debug", "trace"})
 
 
 @dataclass
@@ -63,16 +66,19 @@ def create_app(
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
+        route = f"{request.method} {request.url.path}"
         if exc.status_code == 404:
-            return error_response(NotFound())
-        return JSONResponse({"error": exc.detail, "code": exc.status_code}, exc.status_code)
+            return error_response(NotFound(hint=f"no route {route}"), request)
+        allowed = (exc.headers or {}).get("Allow")
+        hint = f"{route}: {exc.detail}" + (f"; this path takes {allowed}" if allowed else "")
+        return error_response(Unroutable(exc.status_code, exc.detail, hint=hint), request)
 
     async def storage_error(request: Request, exc: Exception) -> Response:
         return JSONResponse({"error": f"storage failed: {exc}", "code": 503}, 503)
 
     async def emulator_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, EmulatorError)
-        return error_response(exc)
+        return error_response(exc, request)
 
     api = Api(emulator.service, config)
     control = Control(emulator.repository, emulator.clock, config, emulator.delivery)
@@ -86,4 +92,5 @@ def create_app(
         },
     )
     app.state.emulator = emulator
+    app.state.log_hints = config.log_level.lower() in HINT_LOG_LEVELS
     return app

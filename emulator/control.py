@@ -143,9 +143,10 @@ class Control:
             return JSONResponse({"data": data})
 
         async def attempt_detail(request: Request) -> Response:
-            attempt = self.repo.attempts.by_key.get(request.path_params["attempt_id"])
+            attempt_id = request.path_params["attempt_id"]
+            attempt = self.repo.attempts.by_key.get(attempt_id)
             if attempt is None:
-                raise NotFound()
+                raise NotFound(hint=f"no delivery attempt `{attempt_id}`")
             event = self.repo.events.by_key.get(attempt.event)
             app = self.repo.applications.by_key.get(attempt.app)
             return JSONResponse(
@@ -225,7 +226,7 @@ class Control:
             try:
                 bearer_key(request, self.config.api_keys)
             except Unauthorized as error:
-                return error_response(error)
+                return error_response(error, request)
             return await handler(request)
 
         return guarded
@@ -238,7 +239,7 @@ class Control:
         scale = body.get("time_scale")
         if scale is not None:
             if isinstance(scale, bool) or not isinstance(scale, (int, float)):
-                raise BadBody(field="time_scale")
+                raise BadBody.wrong_type("time_scale", "a number", scale)
             if not MIN_TIME_SCALE <= scale <= MAX_TIME_SCALE:
                 raise Invalid.one(
                     "time_scale",
@@ -247,7 +248,7 @@ class Control:
         flags = {name: body.get(name) for name in ("to_next_due", "run_until_idle", "settle")}
         for name, value in flags.items():
             if value is not None and not isinstance(value, bool):
-                raise BadBody(field=name)
+                raise BadBody.wrong_type(name, "true or false", value)
         wait = opt_number(body, "timeout") or SETTLE_TIMEOUT
         if scale is not None:
             self.clock.set_time_scale(float(scale))
@@ -286,7 +287,7 @@ class Control:
         if advance is None:
             return 0.0
         if isinstance(advance, bool) or not isinstance(advance, (int, float, str)):
-            raise BadBody(field="advance")
+            raise BadBody.wrong_type("advance", "seconds or a duration string", advance)
         if isinstance(advance, str):
             try:
                 seconds = parse_duration(advance)

@@ -91,7 +91,7 @@ class Api:
             try:
                 api_key = bearer_key(request, self.config.api_keys)
             except Unauthorized as error:
-                return error_response(error)
+                return error_response(error, request)
             remaining = self.limiter.count(api_key)
             headers = {
                 "X-Ratelimit-Limit": str(self.limiter.limit),
@@ -99,14 +99,18 @@ class Api:
             }
             try:
                 if remaining < 0 and self.limiter.enforce:
-                    raise RateLimited("rate limit exceeded, retry in the next second")
+                    raise RateLimited(
+                        "rate limit exceeded, retry in the next second",
+                        hint=f"more than {self.limiter.limit} requests this second with this "
+                        "API key (serve --enforce-rate-limit is on); retry in the next second",
+                    )
                 if b"%2f" in request.scope.get("raw_path", b"").lower():
                     # The server decodes %2F into "/" before routing: "app%2Fendpoint" would
                     # reach another route. No uid holds a "/", so such a path names nothing.
-                    raise NotFound()
+                    raise NotFound(hint="the path holds an encoded `/` (%2F); no uid contains `/`")
                 response = await handler(Call(request, api_key, self.config))
             except EmulatorError as error:
-                return error_response(error, headers)
+                return error_response(error, request, headers)
             response.headers.update(headers)
             return response
 

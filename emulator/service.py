@@ -44,11 +44,7 @@ AttemptListener = Callable[[Attempt], None]
 
 def _raise_if(errors: list[FieldError]) -> None:
     if errors:
-        # One entry per bad field (its first problem), as production reports them.
-        first: dict[str, FieldError] = {}
-        for error in errors:
-            first.setdefault(error.field, error)
-        raise Invalid(list(first.values()))
+        raise Invalid(errors)
 
 
 def _seq(record: Record) -> int:
@@ -75,19 +71,19 @@ class Service:
         env = self.repo.find_environment(api_key)
         app = self.repo.app_by_uid.get((env.key, app_uid)) if env else None
         if app is None:
-            raise NotFound(message)
+            raise NotFound(message, hint=f"no application `{app_uid}` for this API key")
         return app
 
     def _endpoint(self, app: Application, endpoint_uid: str) -> Endpoint:
         endpoint = self.repo.endpoint_by_uid.get((app.key, endpoint_uid))
         if endpoint is None:
-            raise NotFound()
+            raise NotFound(hint=f"application `{app.uid}` has no endpoint `{endpoint_uid}`")
         return endpoint
 
     def _event(self, app: Application, event_uid: str) -> Event:
         event = self.repo.event_by_uid.get((app.key, event_uid))
         if event is None:
-            raise NotFound()
+            raise NotFound(hint=f"application `{app.uid}` has no event `{event_uid}`")
         return event
 
     def _cursor_seqs(
@@ -542,7 +538,7 @@ class Service:
         event = self._event(self._app(api_key, app_uid), event_uid)
         attempt = self.repo.attempts.by_key.get(attempt_id)
         if attempt is None or attempt.event != event.key:
-            raise NotFound()
+            raise NotFound(hint=f"event `{event_uid}` has no delivery attempt `{attempt_id}`")
         return attempt
 
     async def retry(self, api_key: str, app_uid: str, endpoint_uid: str, event_uid: str) -> None:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from emulator.errors import BadBody, FieldError
+from emulator.errors import BadBody, FieldError, json_type
 from emulator.retry import STRATEGY_TYPES
 from emulator.signing import ROTATION_KEY_PATTERN, SECRET_PATTERN
 from emulator.timestamps import parse_timestamp
@@ -55,6 +55,7 @@ INT64_RANGE = (-(2**63), 2**63 - 1)
 MAX_RETRY_DELAY = 365 * 86400
 MAX_RETRIES = 1000
 DEFAULT_LIMIT = 50
+DATE_TIME_EXAMPLE = "an RFC 3339 date-time such as 2022-10-29T03:20:14Z"
 IDENTIFIER_RULE = "must be 1 to 255 letters, digits, '-', '_' or '.'"
 
 Body = Mapping[str, Any]
@@ -66,16 +67,16 @@ def parse_json_object(raw: bytes, *, allow_empty: bool = False) -> dict[str, Any
     if not raw.strip():
         if allow_empty:
             return {}
-        raise BadBody()
+        raise BadBody("body is empty; send a JSON object")
     try:
         value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise BadBody() from None
+    except orjson.JSONDecodeError as error:
+        raise BadBody(f"body is not JSON: {error}") from None
     if not isinstance(value, dict):
-        raise BadBody()
+        raise BadBody(f"body is a JSON {json_type(value)}, not an object")
     if nesting_depth(value) > MAX_NESTING:
         # orjson cannot write such a document back out (its limit is 254 levels).
-        raise BadBody(f"request body nested deeper than {MAX_NESTING} levels")
+        raise BadBody(f"body nested deeper than {MAX_NESTING} levels of objects and arrays")
     return value
 
 
@@ -96,15 +97,17 @@ def nesting_depth(value: Any) -> int:
     return deepest
 
 
-def _typed(body: Body, name: str, kind: type | tuple[type, ...], path: str | None = None) -> Any:
+EXPECTED = {str: "a string", int: "a whole number", bool: "true or false", dict: "an object"}
+EXPECTED_LIST = "an array of strings"
+
+
+def _typed(body: Body, name: str, kind: type, path: str | None = None) -> Any:
     value = body.get(name)
     if value is None:
         return None
     # bool is an int in Python, not in JSON.
-    if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
-        raise BadBody(field=path or name)
-    if not isinstance(value, kind):
-        raise BadBody(field=path or name)
+    if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
+        raise BadBody.wrong_type(path or name, EXPECTED.get(kind, EXPECTED_LIST), value)
     return value
 
 
@@ -116,7 +119,7 @@ def opt_str(body: Body, name: str, path: str | None = None) -> str | None:
 def opt_int(body: Body, name: str, path: str | None = None) -> int | None:
     value: int | None = _typed(body, name, int, path)
     if value is not None and not INT64_RANGE[0] <= value <= INT64_RANGE[1]:
-        raise BadBody(field=path or name)
+        raise BadBody.for_field(path or name, "expected a whole number within 64 bits")
     return value
 
 
@@ -132,8 +135,10 @@ def opt_object(body: Body, name: str, path: str | None = None) -> dict[str, Any]
 
 def opt_str_list(body: Body, name: str) -> list[str] | None:
     value: list[str] | None = _typed(body, name, list)
-    if value is not None and not all(isinstance(item, str) for item in value):
-        raise BadBody(field=name)
+    for item in value or ():
+        if not isinstance(item, str):
+            problem = f"expected {EXPECTED_LIST}, got an array containing {json_type(item)}"
+            raise BadBody.for_field(name, problem)
     return value
 
 
@@ -259,9 +264,10 @@ def _header_map(container: Body, name: str, errors: list[FieldError]) -> dict[st
     value = opt_object(container, name, f"headers.{name}")
     if value is None:
         return None
-    if not all(isinstance(v, str) for v in value.values()):
-        raise BadBody(field=f"headers.{name}")
     field = f"headers.{name}"
+    for header_value in value.values():
+        if not isinstance(header_value, str):
+            raise BadBody.wrong_type(field, "an object of string values", header_value)
     if len(value) > MAX_HEADERS:
         errors.append(FieldError(field, f"at most {MAX_HEADERS} headers"))
     for header, header_value in value.items():
@@ -334,7 +340,9 @@ def parse_rotation_key(body: Body) -> str | None:
     if key is not None and (
         len(key) > MAX_IDENTIFIER_LENGTH or not ROTATION_KEY_PATTERN.fullmatch(key)
     ):
-        raise BadBody(field="key")
+        raise BadBody.for_field(
+            "key", f"must be 1 to {MAX_IDENTIFIER_LENGTH} letters, digits, `_` or `-`"
+        )
     return key
 
 
@@ -342,11 +350,11 @@ def parse_since(body: Body) -> float:
     """The ``since`` of a recover request; missing or unparseable is a 400."""
     since = opt_str(body, "since")
     if since is None:
-        raise BadBody(field="since")
+        raise BadBody.for_field("since", f"is required: {DATE_TIME_EXAMPLE}")
     try:
         return parse_timestamp(since)
     except ValueError:
-        raise BadBody(field="since") from None
+        raise BadBody.for_field("since", f"not {DATE_TIME_EXAMPLE}") from None
 
 
 # --------------------------------------------------------------------------- events
