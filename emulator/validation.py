@@ -2,15 +2,15 @@
 
 Two kinds of failure, as production reports them: a wrong JSON *type* raises ``BadBody`` (400)
 at once; a well-typed but invalid *value* becomes a ``FieldError``, returned beside the parsed
-input so the service can report a missing resource (404) first, as production does.
-``None`` always means "not given".
+input: the HTTP edge raises them (422) once it knows the resources named exist, since
+production answers a missing one (404) first. ``None`` always means "not given".
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -404,8 +404,6 @@ class ListQuery:
     topics: tuple[str, ...] = ()
     status: int | None = None
     response_status_code: int | None = None
-    # Bad parameters, reported after the 404 checks by the service.
-    errors: tuple[FieldError, ...] = ()
 
 
 def query_list(params: Mapping[str, Sequence[str]], name: str) -> tuple[str, ...]:
@@ -446,8 +444,8 @@ def _query_int(
     return value
 
 
-def parse_list_query(params: Mapping[str, Sequence[str]]) -> ListQuery:
-    """Pagination, time bounds and filters of a list request."""
+def parse_list_query(params: Mapping[str, Sequence[str]]) -> tuple[ListQuery, list[FieldError]]:
+    """Pagination, time bounds and filters of a list request (a bad one keeps its default)."""
     errors: list[FieldError] = []
     limit = DEFAULT_LIMIT
     raw_limit = _last(params, "limit")
@@ -470,7 +468,7 @@ def parse_list_query(params: Mapping[str, Sequence[str]]) -> ListQuery:
         errors.append(
             FieldError("ending_before", "ending_before cannot be combined with starting_after")
         )
-    query = ListQuery(
+    return ListQuery(
         limit=limit,
         starting_after=starting_after,
         ending_before=ending_before,
@@ -482,5 +480,4 @@ def parse_list_query(params: Mapping[str, Sequence[str]]) -> ListQuery:
         response_status_code=_query_int(
             params, "response_status_code", (0, 200, 300, 400, 500), errors
         ),
-    )
-    return replace(query, errors=tuple(errors))
+    ), errors
