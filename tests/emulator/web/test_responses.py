@@ -1,5 +1,6 @@
-"""The HTTP edge's error answers (emulator/web/responses.py): production's status and body, exactly, and
-what production does not say in the ``X-Emulator-Hint`` header and one console line."""
+"""The HTTP edge's error answers (emulator/web/responses.py): production's status and body,
+exactly, and what production does not say in the ``X-Emulator-Hint`` header and one console
+line."""
 
 from __future__ import annotations
 
