@@ -79,6 +79,12 @@ class BadBody(EmulatorError):
         return cls(f"field `{field}`: expected {expected}, got {json_type(value)}", [field])
 
     @classmethod
+    def of(cls, wrong: Sequence[FieldError]) -> BadBody:
+        """Fields of the wrong JSON type (``error``: what was expected), all named in the hint."""
+        hint = "; ".join(f"field `{e.field}`: {e.error}" for e in wrong)
+        return cls(hint, [e.field for e in wrong])
+
+    @classmethod
     def for_field(cls, field: str, problem: str) -> BadBody:
         """A field the recordings answer with a 400 rather than a 422 (``since``, ``key``)."""
         return cls(f"field `{field}`: {problem}", [field])

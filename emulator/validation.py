@@ -1,9 +1,10 @@
 """Request bodies and query strings, checked by the reference's rules.
 
-Two kinds of failure, as production reports them: a wrong JSON *type* raises ``BadBody`` (400)
-at once; a well-typed but invalid *value* becomes a ``FieldError``, returned beside the parsed
-input: the HTTP edge raises them (422) once it knows the resources named exist, since
-production answers a missing one (404) first. ``None`` always means "not given".
+Two kinds of failure, as production reports them: wrong JSON *types* raise ``BadBody`` (400,
+every one named, see ``emulator.bodies``); a well-typed but invalid *value* becomes a
+``FieldError``, returned beside the parsed input: the HTTP edge raises them (422) once it knows
+the resources named exist, since production answers a missing one (404) first. ``None`` always
+means "not given".
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import orjson
-
-from emulator.errors import BadBody, FieldError, json_type
+from emulator.bodies import Body, Fields
+from emulator.errors import BadBody, FieldError
 from emulator.retry import STRATEGY_TYPES
 from emulator.signing import ROTATION_KEY_PATTERN, SECRET_PATTERN
 from emulator.timestamps import parse_timestamp
@@ -47,9 +47,6 @@ MAX_HEADER_VALUE_LENGTH = 4096
 MAX_LIST_ITEMS = 100
 MAX_TEXT_LENGTH = 4096
 LIMIT_RANGE = (1, 150)
-MAX_NESTING = 128
-# Production is a Go service: an integer beyond int64 does not decode (a 400, like a wrong type).
-INT64_RANGE = (-(2**63), 2**63 - 1)
 # A retry schedule must stay within dates the emulator can show (and its clock can reach), and a
 # failing endpoint must not be retried without end.
 MAX_RETRY_DELAY = 365 * 86400
@@ -57,89 +54,6 @@ MAX_RETRIES = 1000
 DEFAULT_LIMIT = 50
 DATE_TIME_EXAMPLE = "an RFC 3339 date-time such as 2022-10-29T03:20:14Z"
 IDENTIFIER_RULE = "must be 1 to 255 letters, digits, '-', '_' or '.'"
-
-Body = Mapping[str, Any]
-
-
-# --------------------------------------------------------------------------- JSON and types
-def parse_json_object(raw: bytes, *, allow_empty: bool = False) -> dict[str, Any]:
-    """The request body as a JSON object, or BadBody."""
-    if not raw.strip():
-        if allow_empty:
-            return {}
-        raise BadBody("body is empty; send a JSON object")
-    try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
-        raise BadBody(f"body is not JSON: {error}") from None
-    if not isinstance(value, dict):
-        raise BadBody(f"body is a JSON {json_type(value)}, not an object")
-    if nesting_depth(value) > MAX_NESTING:
-        # orjson cannot write such a document back out (its limit is 254 levels).
-        raise BadBody(f"body nested deeper than {MAX_NESTING} levels of objects and arrays")
-    return value
-
-
-def nesting_depth(value: Any) -> int:
-    """How deeply objects and arrays nest in a parsed JSON value (iterative: no recursion)."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
-    return deepest
-
-
-EXPECTED = {str: "a string", int: "a whole number", bool: "true or false", dict: "an object"}
-EXPECTED_LIST = "an array of strings"
-
-
-def _typed(body: Body, name: str, kind: type, path: str | None = None) -> Any:
-    value = body.get(name)
-    if value is None:
-        return None
-    # bool is an int in Python, not in JSON.
-    if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
-        raise BadBody.wrong_type(path or name, EXPECTED.get(kind, EXPECTED_LIST), value)
-    return value
-
-
-def opt_str(body: Body, name: str, path: str | None = None) -> str | None:
-    value: str | None = _typed(body, name, str, path)
-    return value
-
-
-def opt_int(body: Body, name: str, path: str | None = None) -> int | None:
-    value: int | None = _typed(body, name, int, path)
-    if value is not None and not INT64_RANGE[0] <= value <= INT64_RANGE[1]:
-        raise BadBody.for_field(path or name, "expected a whole number within 64 bits")
-    return value
-
-
-def opt_bool(body: Body, name: str) -> bool | None:
-    value: bool | None = _typed(body, name, bool)
-    return value
-
-
-def opt_object(body: Body, name: str, path: str | None = None) -> dict[str, Any] | None:
-    value: dict[str, Any] | None = _typed(body, name, dict, path)
-    return value
-
-
-def opt_str_list(body: Body, name: str) -> list[str] | None:
-    value: list[str] | None = _typed(body, name, list)
-    for item in value or ():
-        if not isinstance(item, str):
-            problem = f"expected {EXPECTED_LIST}, got an array containing {json_type(item)}"
-            raise BadBody.for_field(name, problem)
-    return value
 
 
 # --------------------------------------------------------------------------- value rules
@@ -213,18 +127,20 @@ class ApplicationInput:
 def parse_application(body: Body) -> tuple[ApplicationInput, list[FieldError]]:
     """An application body (create or update: ``name`` is required by both)."""
     errors: list[FieldError] = []
-    uid = opt_str(body, "uid")
-    name = opt_str(body, "name")
-    rate_limit = opt_int(body, "rate_limit")
-    strategy_body = opt_object(body, "retry_strategy")
+    fields = Fields(body)
+    uid = fields.text("uid")
+    name = fields.text("name")
+    rate_limit = fields.integer("rate_limit")
+    strategy_fields = fields.nested("retry_strategy")
     strategy = None
-    if strategy_body is not None:
+    if strategy_fields is not None:
         strategy = RetryStrategyInput(
-            type=opt_str(strategy_body, "type", "retry_strategy.type"),
-            max_retries=opt_int(strategy_body, "max_retries", "retry_strategy.max_retries"),
-            retry_delay=opt_int(strategy_body, "retry_delay", "retry_strategy.retry_delay"),
-            deadline=opt_int(strategy_body, "deadline", "retry_strategy.deadline"),
+            type=strategy_fields.text("type"),
+            max_retries=strategy_fields.integer("max_retries"),
+            retry_delay=strategy_fields.integer("retry_delay"),
+            deadline=strategy_fields.integer("deadline"),
         )
+    fields.check()
     check_identifier(uid, "uid", errors)
     if name is None or not name.strip():
         errors.append(FieldError("name", "Name is required"))
@@ -260,14 +176,9 @@ class EndpointInput:
     secret: str | None
 
 
-def _header_map(container: Body, name: str, errors: list[FieldError]) -> dict[str, str] | None:
-    value = opt_object(container, name, f"headers.{name}")
+def _check_headers(value: dict[str, str] | None, field: str, errors: list[FieldError]) -> None:
     if value is None:
-        return None
-    field = f"headers.{name}"
-    for header_value in value.values():
-        if not isinstance(header_value, str):
-            raise BadBody.wrong_type(field, "an object of string values", header_value)
+        return
     if len(value) > MAX_HEADERS:
         errors.append(FieldError(field, f"at most {MAX_HEADERS} headers"))
     for header, header_value in value.items():
@@ -281,28 +192,31 @@ def _header_map(container: Body, name: str, errors: list[FieldError]) -> dict[st
             errors.append(
                 FieldError(field, f"the value of {header} must be one line of printable text")
             )
-    return dict(value)
 
 
 def parse_endpoint(body: Body, *, creating: bool) -> tuple[EndpointInput, list[FieldError]]:
     """An endpoint body; ``url`` is required only when creating."""
     errors: list[FieldError] = []
-    uid = opt_str(body, "uid")
-    url = opt_str(body, "url")
-    version = opt_str(body, "version")
-    description = opt_str(body, "description")
-    filter_types = opt_str_list(body, "filter_types")
-    topics = opt_str_list(body, "topics")
-    active = opt_bool(body, "active")
-    rate_limit = opt_int(body, "rate_limit")
-    secret = opt_str(body, "secret")
+    fields = Fields(body)
+    uid = fields.text("uid")
+    url = fields.text("url")
+    version = fields.text("version")
+    description = fields.text("description")
+    filter_types = fields.strings("filter_types")
+    topics = fields.strings("topics")
+    active = fields.boolean("active")
+    rate_limit = fields.integer("rate_limit")
+    secret = fields.text("secret")
     headers = sensitive = None
-    headers_body = opt_object(body, "headers")
-    if headers_body is not None:
-        headers = _header_map(headers_body, "headers", errors)
+    header_fields = fields.nested("headers")
+    if header_fields is not None:
+        headers = header_fields.string_map("headers")
         # Responses show "sensitive" as a boolean; a client echoing it back changes nothing.
-        if not isinstance(headers_body.get("sensitive"), bool):
-            sensitive = _header_map(headers_body, "sensitive", errors)
+        if not isinstance(header_fields.body.get("sensitive"), bool):
+            sensitive = header_fields.string_map("sensitive")
+    fields.check()
+    _check_headers(headers, "headers.headers", errors)
+    _check_headers(sensitive, "headers.sensitive", errors)
     check_identifier(uid, "uid", errors)
     check_url(url, errors, required=creating)
     check_identifier(version, "version", errors)
@@ -336,7 +250,9 @@ def parse_endpoint(body: Body, *, creating: bool) -> tuple[EndpointInput, list[F
 
 def parse_rotation_key(body: Body) -> str | None:
     """The optional new key of a secret rotation; a bad one is a 400, as recorded."""
-    key = opt_str(body, "key")
+    fields = Fields(body)
+    key = fields.text("key")
+    fields.check()
     if key is not None and (
         len(key) > MAX_IDENTIFIER_LENGTH or not ROTATION_KEY_PATTERN.fullmatch(key)
     ):
@@ -348,7 +264,9 @@ def parse_rotation_key(body: Body) -> str | None:
 
 def parse_since(body: Body) -> float:
     """The ``since`` of a recover request; missing or unparseable is a 400."""
-    since = opt_str(body, "since")
+    fields = Fields(body)
+    since = fields.text("since")
+    fields.check()
     if since is None:
         raise BadBody.for_field("since", f"is required: {DATE_TIME_EXAMPLE}")
     try:
@@ -370,12 +288,14 @@ class EventInput:
 
 def parse_event(body: Body) -> tuple[EventInput, list[FieldError]]:
     errors: list[FieldError] = []
-    uid = opt_str(body, "uid")
-    event_type = opt_str(body, "event_type")
-    version = opt_str(body, "version")
-    topics = opt_str_list(body, "topics")
-    payload = opt_object(body, "payload")
-    retention_period = opt_int(body, "retention_period")
+    fields = Fields(body)
+    uid = fields.text("uid")
+    event_type = fields.text("event_type")
+    version = fields.text("version")
+    topics = fields.strings("topics")
+    payload = fields.object("payload")
+    retention_period = fields.integer("retention_period")
+    fields.check()
     check_identifier(uid, "uid", errors)
     if event_type is None:
         errors.append(FieldError("event_type", "event_type is required"))

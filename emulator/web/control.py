@@ -12,8 +12,8 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from emulator.admin import parse_clock_change
+from emulator.bodies import opt_str
 from emulator.errors import Unauthorized
-from emulator.validation import opt_str
 from emulator.web.requests import bearer_key, emulator_of, json_body
 from emulator.web.responses import JSONResponse, error_response
 

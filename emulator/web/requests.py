@@ -8,8 +8,8 @@ from typing import Any
 from starlette.requests import Request
 
 from emulator.app import Emulator
+from emulator.bodies import parse_json_object
 from emulator.errors import PayloadTooLarge, Unauthorized
-from emulator.validation import parse_json_object
 
 
 def emulator_of(request: Request) -> Emulator:

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from emulator.bodies import parse_json_object
 from emulator.errors import BadBody
 from emulator.validation import (
     DEFAULT_LIMIT,
@@ -14,7 +15,6 @@ from emulator.validation import (
     parse_application,
     parse_endpoint,
     parse_event,
-    parse_json_object,
     parse_list_query,
     parse_rotation_key,
     parse_since,

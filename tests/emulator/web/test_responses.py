@@ -147,6 +147,17 @@ def test_wrongly_typed_field_is_named_in_the_hint(
     assert hint(response) == said
 
 
+def test_every_wrongly_typed_field_is_in_the_hint(api: httpx.Client) -> None:
+    body = {"uid": 7, "name": "ok", "retry_strategy": {"type": 1, "max_retries": "3"}}
+    response = api.post("/v1/application", json=body)
+    assert_bad_body(response, "uid")
+    assert hint(response) == (
+        "field `uid`: expected a string, got number; "
+        "field `retry_strategy.type`: expected a string, got number; "
+        "field `retry_strategy.max_retries`: expected a whole number, got string"
+    )
+
+
 def test_recover_since_is_explained(api: httpx.Client) -> None:
     create_app(api)
     api.post("/v1/application/app-1/endpoint", json={"uid": "ep", "url": "https://x.io"})
