@@ -119,6 +119,21 @@ def test_clock_bad_input_is_a_4xx_naming_the_field(
     assert after["time_scale"] == before["time_scale"]
 
 
+def test_clock_reports_every_bad_value_at_once(control: httpx.Client) -> None:
+    before = control.get("/_emulator/clock").json()
+    response = control.post(
+        "/_emulator/clock", json={"advance": "soon", "time_scale": 0, "timeout": 0}
+    )
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["advance", "time_scale", "timeout"]
+    said = hint(response)
+    for field in ("advance", "time_scale", "timeout"):
+        assert f"field `{field}`: " in said
+    after = control.get("/_emulator/clock").json()
+    assert after["unix"] == pytest.approx(before["unix"], abs=1e-3)
+    assert after["time_scale"] == before["time_scale"]
+
+
 @pytest.mark.parametrize("content", [b"not json", b"[1, 2]", b'"advance"', b"{"])
 def test_clock_body_not_an_object_is_400(control: httpx.Client, content: bytes) -> None:
     response = control.post("/_emulator/clock", content=content)
