@@ -56,7 +56,7 @@ def close_streams(app: object) -> None:
 
 
 def uvicorn_server(config: EmulatorConfig) -> UvicornServer:
-    from emulator.app import create_app
+    from emulator.web.app import create_app
 
     return UvicornServer(
         uvicorn.Config(

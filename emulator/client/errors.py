@@ -100,13 +100,15 @@ def error_from(response: httpx.Response, request: str) -> SimplyQError:
     if isinstance(body, dict):
         if isinstance(body.get("error"), str):
             message = body["error"]
-        if isinstance(body.get("field"), str):
-            field = body["field"]
         for entry in body.get("errors") or ():
             if isinstance(entry, dict):
                 errors.append(FieldError(str(entry.get("field")), str(entry.get("error"))))
     elif isinstance(body, str):
         message = body.strip()[:500]
+    # The emulator names a 400's field in its hint header: "field `since`: ...".
+    hint = response.headers.get("x-emulator-hint", "")
+    if response.status_code == 400 and hint.startswith("field `"):
+        field = hint[len("field `") :].partition("`")[0] or None
     if not message:
         if errors:
             message = "; ".join(f"{e.field}: {e.error}" for e in errors)
