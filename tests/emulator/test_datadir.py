@@ -1,0 +1,113 @@
+"""One emulator per data directory: a second one is refused in one line naming the owner, and
+the lock never outlives its process (not even a SIGKILLed one)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+
+from emulator.config import EmulatorConfig
+from emulator.datadir import LOCK_FILE, DataDirInUse, DataDirLock
+from emulator.server import EmulatorServer
+from tests.emulator.helpers import local_client
+from tests.processes import Served
+
+KEY = "sk_test_lock"
+
+
+@pytest.fixture
+def children() -> Iterator[list[Served]]:
+    """Every child a test starts; all are killed afterwards, whatever happens."""
+    started: list[Served] = []
+    yield started
+    for child in started:
+        child.kill()
+
+
+def serve(children: list[Served], log: Path, data_dir: Path) -> Served:
+    child = Served(log, "--data-dir", str(data_dir), "--api-key", KEY)
+    children.append(child)
+    return child
+
+
+def create_apps(child: Served, *uids: str) -> None:
+    with local_client(child.url, KEY) as api:
+        for uid in uids:
+            response = api.post("/v1/application", json={"uid": uid, "name": uid})
+            assert response.status_code == 201, response.text
+
+
+def stored_apps(child: Served) -> list[str]:
+    with local_client(child.url, KEY) as api:
+        response = api.get("/v1/application", params={"limit": 150})
+    assert response.status_code == 200, response.text
+    return [app["uid"] for app in response.json()["data"]]
+
+
+def test_a_second_lock_names_the_owner_until_it_is_released(tmp_path: Path) -> None:
+    lock = DataDirLock.acquire(tmp_path / "data")
+    lock.announce("http://127.0.0.1:4321")
+    with pytest.raises(DataDirInUse) as refused:
+        DataDirLock.acquire(tmp_path / "data")
+    assert refused.value.pid == os.getpid()
+    assert refused.value.url == "http://127.0.0.1:4321"
+    assert str(refused.value) == (
+        f"data directory {(tmp_path / 'data').resolve()} is in use by another emulator "
+        f"(PID {os.getpid()}, serving http://127.0.0.1:4321)"
+    )
+    lock.release()
+    lock.release()  # idempotent
+    DataDirLock.acquire(tmp_path / "data").release()
+
+
+def test_an_emulator_in_a_thread_holds_the_lock_while_it_runs(tmp_path: Path) -> None:
+    config = EmulatorConfig(data_dir=tmp_path / "data")
+    with EmulatorServer(config) as first:
+        with pytest.raises(DataDirInUse) as refused:
+            EmulatorServer(config).start()
+        assert refused.value.url == first.url
+        # The refused start read nothing and broke nothing: the owner still answers.
+        assert httpx.get(first.url + "/_emulator/health").status_code == 200
+    with EmulatorServer(config):  # released by the stop
+        pass
+
+
+def test_a_second_serve_on_the_same_directory_is_refused_and_nothing_is_lost(
+    tmp_path: Path, children: list[Served]
+) -> None:
+    data_dir = tmp_path / "data"
+    first = serve(children, tmp_path / "first.log", data_dir).wait_ready()
+    create_apps(first, "a1", "a2", "a3")
+
+    second = serve(children, tmp_path / "second.log", data_dir)
+    assert second.wait_exit() == 1
+    lines = second.output().strip().splitlines()
+    assert len(lines) == 1, lines
+    assert f"PID {first.process.pid}" in lines[0] and str(data_dir.resolve()) in lines[0]
+    assert f"simplyq-emulator tui --url {first.url}" in lines[0]
+    assert f"--simplyq-url {first.url}" in lines[0]
+
+    # The owner keeps serving, and every write it acknowledged is there after a restart.
+    create_apps(first, "a4", "a5", "a6")
+    assert first.stop() == 0
+    third = serve(children, tmp_path / "third.log", data_dir).wait_ready()
+    assert stored_apps(third) == ["a1", "a2", "a3", "a4", "a5", "a6"]
+    assert third.stop() == 0
+
+
+def test_a_killed_owner_leaves_no_stale_lock(tmp_path: Path, children: list[Served]) -> None:
+    data_dir = tmp_path / "data"
+    first = serve(children, tmp_path / "first.log", data_dir).wait_ready()
+    create_apps(first, "a1", "a2", "a3")
+    first.kill()
+
+    second = serve(children, tmp_path / "second.log", data_dir).wait_ready()
+    assert stored_apps(second) == ["a1", "a2", "a3"]
+    owner = orjson.loads((data_dir / LOCK_FILE).read_bytes())
+    assert owner == {"pid": second.process.pid, "url": second.url}
+    assert second.stop() == 0
