@@ -17,7 +17,7 @@ from emulator.control import Control
 from emulator.delivery import ClientFactory, DeliveryEngine
 from emulator.errors import EmulatorError, NotFound
 from emulator.http import JSONResponse, error_response
-from emulator.repository import Repository, StorageFailed
+from emulator.repository import Repository
 from emulator.routes import Api
 from emulator.service import Service
 
@@ -67,9 +67,6 @@ def create_app(
             return error_response(NotFound())
         return JSONResponse({"error": exc.detail, "code": exc.status_code}, exc.status_code)
 
-    async def storage_error(request: Request, exc: Exception) -> Response:
-        return JSONResponse({"error": f"storage failed: {exc}", "code": 503}, 503)
-
     async def emulator_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, EmulatorError)
         return error_response(exc)
@@ -81,7 +78,6 @@ def create_app(
         lifespan=lifespan,
         exception_handlers={
             HTTPException: http_error,
-            StorageFailed: storage_error,
             EmulatorError: emulator_error,
         },
     )

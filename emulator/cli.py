@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 from emulator import __version__
 from emulator.config import DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, EmulatorConfig
-from emulator.datadir import DataDirInUse
+from emulator.datadir import DataDirError, DataDirInUse
 
 EXAMPLE_KEY = "sk_test_emulator"
 DEFAULT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
@@ -259,7 +259,7 @@ def serve(config: EmulatorConfig) -> int:
         print(f"simplyq-emulator: {in_use_message(error)}", file=sys.stderr)
         sock.close()
         return 1
-    except Exception as error:  # unreadable data directory and the like
+    except Exception as error:  # DataDirError: a damaged or unwritable data directory
         print(f"simplyq-emulator: cannot start: {error}", file=sys.stderr)
         sock.close()
         return 1
@@ -414,6 +414,8 @@ def dashboard(args: argparse.Namespace) -> int:
         server = EmulatorServer(config, port=config.port).start()
     except DataDirInUse as error:
         raise CommandError(in_use_message(error)) from None
+    except DataDirError as error:
+        raise CommandError(f"cannot start: {error}") from None
     except OSError as error:
         raise CommandError(
             f"cannot listen on {config.host}:{config.port}: {error.strerror or error}"

@@ -1,4 +1,5 @@
-"""One emulator per data directory: an exclusive lock held for the owning process's life.
+"""One emulator per data directory: an exclusive lock held for the owning process's life, and
+the one-line errors of a data directory the emulator cannot start on.
 
 Two processes writing one directory each replay and rewrite the journal and segment files as
 if they were alone, and one's acknowledged writes silently vanish. So whoever opens a data
@@ -24,7 +25,38 @@ LOCK_FILE = ".lock"
 OWNER_READ_SECONDS = 0.5
 
 
-class DataDirInUse(Exception):
+# What an OSError means for a data directory, in a few words, and what the user can do.
+REASONS = {
+    errno.ENOSPC: ("disk full", "free some space"),
+    errno.EDQUOT: ("disk quota exceeded", "free some space"),
+    errno.EROFS: ("read-only file system", "use a writable data directory"),
+    errno.EACCES: ("permission denied", "make it writable for this user or use another one"),
+    errno.EPERM: ("permission denied", "make it writable for this user or use another one"),
+    errno.ENOTDIR: ("not a directory", "move that file away or use another data directory"),
+    errno.EEXIST: ("not a directory", "move that file away or use another data directory"),
+    errno.EIO: ("I/O error", "check the disk"),
+}
+
+
+def reason(error: OSError) -> str:
+    """``disk full (No space left on device)``: what went wrong, briefly then as the OS says."""
+    short, _ = REASONS.get(error.errno or 0, ("", ""))
+    said = error.strerror or str(error)
+    return f"{short} ({said})" if short and short.lower() != said.lower() else said
+
+
+class DataDirError(Exception):
+    """A data directory the emulator cannot start on: the message says which file, what is
+    wrong and what to do, in one line."""
+
+    @classmethod
+    def from_os_error(cls, error: OSError, path: Path) -> DataDirError:
+        where = error.filename or path
+        _, advice = REASONS.get(error.errno or 0, ("", "check the data directory"))
+        return cls(f"cannot use {where}: {reason(error)}; {advice}")
+
+
+class DataDirInUse(DataDirError):
     """The data directory is locked by another running emulator (``pid``, ``url`` if known)."""
 
     def __init__(self, path: Path, pid: int | None, url: str | None) -> None:
@@ -48,15 +80,18 @@ class DataDirLock:
         """Create ``directory`` if needed and lock it; raises ``DataDirInUse`` if another
         process holds it (and ``OSError`` if the directory cannot be used at all)."""
         directory = directory.resolve()
-        directory.mkdir(parents=True, exist_ok=True)
         path = directory / LOCK_FILE
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as error:
+            raise DataDirError.from_os_error(error, directory) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
             os.close(fd)
             if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
-                raise
+                raise DataDirError.from_os_error(error, path) from None
             pid, url = read_owner(path)
             raise DataDirInUse(directory, pid, url) from None
         lock = cls(path, fd)
@@ -72,8 +107,10 @@ class DataDirLock:
             return
         # In place, never by rename: the lock belongs to this inode.
         payload = orjson.dumps({"pid": os.getpid(), "url": url}) + b"\n"
-        os.ftruncate(self._fd, 0)
-        os.pwrite(self._fd, payload, 0)
+        # Only informative (the lock is the flock): a full disk must not stop the emulator.
+        with contextlib.suppress(OSError):
+            os.ftruncate(self._fd, 0)
+            os.pwrite(self._fd, payload, 0)
 
     @property
     def held(self) -> bool:
@@ -100,4 +137,4 @@ def read_owner(path: Path) -> tuple[int | None, str | None]:
         time.sleep(0.02)
 
 
-__all__ = ["LOCK_FILE", "DataDirInUse", "DataDirLock", "read_owner"]
+__all__ = ["LOCK_FILE", "DataDirError", "DataDirInUse", "DataDirLock", "read_owner", "reason"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from emulator.config import EmulatorConfig
-from emulator.datadir import DataDirInUse
+from emulator.datadir import DataDirError, DataDirInUse
 from emulator.server import EmulatorServer
 from pytest_plugin.helpers import SimplyQEnvironment
 from pytest_plugin.settings import URL_ENV, Settings, worker_id
@@ -93,6 +93,9 @@ class SimplyQServer:
                 raise ConnectionError(
                     f"simplyq: {error}; {attach}or choose another --simplyq-data-dir"
                 ) from None
+            except DataDirError as error:
+                self._remove_scratch()
+                raise ConnectionError(f"simplyq: cannot start the emulator: {error}") from None
             except BaseException:
                 self._remove_scratch()
                 raise

@@ -1,11 +1,14 @@
 """One emulator per data directory: a second one is refused in one line naming the owner, and
-the lock never outlives its process (not even a SIGKILLed one)."""
+the lock never outlives its process (not even a SIGKILLed one). A data directory the emulator
+cannot use (a file, read-only, damaged by hand) stops the start in one line: which file, what
+is wrong, what to do; its records are never silently dropped."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -15,6 +18,7 @@ from emulator.config import EmulatorConfig
 from emulator.datadir import LOCK_FILE, DataDirInUse, DataDirLock
 from emulator.server import EmulatorServer
 from tests.emulator.helpers import local_client
+from tests.filesystems import remount, tmpfs
 from tests.processes import Served
 
 KEY = "sk_test_lock"
@@ -111,3 +115,86 @@ def test_a_killed_owner_leaves_no_stale_lock(tmp_path: Path, children: list[Serv
     owner = orjson.loads((data_dir / LOCK_FILE).read_bytes())
     assert owner == {"pid": second.process.pid, "url": second.url}
     assert second.stop() == 0
+
+
+# --------------------------------------------------------------------------- unusable directories
+def refused_start(children: list[Served], log: Path, data_dir: Path) -> str:
+    """Start ``serve`` on ``data_dir``, expecting it to refuse: its one line of output."""
+    child = serve(children, log, data_dir)
+    assert child.wait_exit() == 1
+    lines = child.output().strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("simplyq-emulator: cannot start: "), lines
+    return lines[0]
+
+
+def stored_data(tmp_path: Path, children: list[Served], *, kill: bool = False) -> Path:
+    """A data directory with applications a1..a3, stopped cleanly (all in segment files) or
+    killed (still in the journal)."""
+    data_dir = tmp_path / "data"
+    child = serve(children, tmp_path / "setup.log", data_dir).wait_ready()
+    create_apps(child, "a1", "a2", "a3")
+    if kill:
+        child.kill()
+    else:
+        assert child.stop() == 0
+    return data_dir
+
+
+def test_a_data_dir_that_is_a_file_is_refused(tmp_path: Path, children: list[Served]) -> None:
+    (tmp_path / "data").write_text("not a folder")
+    line = refused_start(children, tmp_path / "serve.log", tmp_path / "data")
+    assert f"cannot use {tmp_path / 'data'}: not a directory" in line
+    assert "move that file away or use another data directory" in line
+
+
+def test_a_read_only_data_dir_is_refused(tmp_path: Path, children: list[Served]) -> None:
+    with tmpfs(tmp_path / "disk", 1024) as mount:
+        (mount / "data").mkdir()
+        remount(mount, read_only=True)
+        line = refused_start(children, tmp_path / "serve.log", mount / "data")
+        remount(mount, read_only=False)
+    assert f"cannot use {mount / 'data'}" in line
+    assert "Read-only file system; use a writable data directory" in line
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        (lambda raw: b"{ this is not json", "is not valid JSON"),
+        (lambda raw: raw[: len(raw) // 2], "is not valid JSON"),
+        (lambda raw: b'{"something": "else"}', "is not a segment"),
+    ],
+    ids=["garbage", "truncated", "not-a-segment"],
+)
+def test_a_damaged_segment_file_is_refused_not_skipped(
+    tmp_path: Path, children: list[Served], damage: Any, problem: str
+) -> None:
+    data_dir = stored_data(tmp_path, children)
+    segment = data_dir / "applications" / "00000000.json"
+    segment.write_bytes(damage(segment.read_bytes()))
+    line = refused_start(children, tmp_path / "serve.log", data_dir)
+    assert f"{segment.resolve()} {problem}" in line or f"{segment} {problem}" in line
+    assert "restore it from a backup" in line
+
+
+def test_garbage_in_the_middle_of_the_journal_is_refused(
+    tmp_path: Path, children: list[Served]
+) -> None:
+    data_dir = stored_data(tmp_path, children, kill=True)
+    (journal,) = data_dir.glob("journal-*.log")
+    lines = journal.read_bytes().splitlines(keepends=True)
+    assert len(lines) >= 3
+    journal.write_bytes(lines[0] + b"#garbage#\n" + b"".join(lines[1:]))
+    line = refused_start(children, tmp_path / "serve.log", data_dir)
+    assert f"{journal} line 2 is not JSON" in line and "more lines follow" in line
+
+
+def test_a_torn_last_journal_line_is_tolerated(tmp_path: Path, children: list[Served]) -> None:
+    data_dir = stored_data(tmp_path, children, kill=True)
+    (journal,) = data_dir.glob("journal-*.log")
+    with journal.open("ab") as tail:
+        tail.write(b'{"c":"applications","s":9,"d":{"ke')  # what a kill mid-append leaves
+    child = serve(children, tmp_path / "serve.log", data_dir).wait_ready()
+    assert stored_apps(child) == ["a1", "a2", "a3"]
+    assert child.stop() == 0
