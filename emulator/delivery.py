@@ -317,9 +317,14 @@ class DeliveryEngine:
         return True
 
     def _close_idle_clients(self) -> None:
+        """Close the connections of lanes idle for a while, or whose endpoint is gone (a
+        reset deletes every endpoint: their connections must not wait a minute)."""
         cutoff = time.monotonic() - IDLE_CLIENT_SECONDS
+        endpoints = self.repo.endpoints.by_key
         for key, lane in list(self._lanes.items()):
-            if not lane.queue and not lane.in_flight and lane.last_used < cutoff:
+            if lane.queue or lane.in_flight:
+                continue
+            if lane.last_used < cutoff or key not in endpoints:
                 del self._lanes[key]
                 if lane.client is not None:
                     client = lane.client

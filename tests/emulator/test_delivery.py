@@ -16,6 +16,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -769,6 +770,29 @@ def test_deleting_an_application_cancels_everything(env: Env, failing: Receiver)
     assert answer["next_due"] is None
     env.advance(86_400)
     assert len(failing.received()) == 4
+
+
+def connections_to(port: int) -> int:
+    """Established TCP connections to 127.0.0.1:``port`` (from the kernel's socket table)."""
+    table = Path("/proc/net/tcp")
+    if not table.exists():
+        pytest.skip("no /proc/net/tcp here")
+    remote = f"0100007F:{port:04X}"
+    rows = [line.split() for line in table.read_text().splitlines()[1:]]
+    return sum(1 for row in rows if row[2] == remote and row[3] == "01")
+
+
+def test_a_deleted_endpoints_connections_are_closed_at_once(env: Env, receiver: Receiver) -> None:
+    env.app("app")
+    env.endpoint("app", "ep", receiver.hook())
+    for _ in range(16):
+        env.publish("app")
+    env.settle()
+    assert connections_to(receiver.port) >= 1  # kept alive for the next delivery
+    # A reset (or deleting the endpoint) leaves nothing to deliver there: the connections close
+    # within a second or so, not after the minute an idle endpoint's are kept.
+    env.reset()
+    wait_until(lambda: connections_to(receiver.port) == 0, what="the connections to close")
 
 
 def test_remote_urls_are_stored_but_never_contacted(receiver: Receiver) -> None:
