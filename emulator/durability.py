@@ -77,6 +77,9 @@ class Durability:
         self.available = True
         self._available_listeners: list[Callable[[], None]] = []
         self._checkpoint_failing = False
+        # Set when even reloading failed: memory no longer matches the files, so nothing is
+        # written any more (a checkpoint would overwrite good files with partial records).
+        self._broken: str | None = None
 
     def on_available(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` when the disk takes writes again after refusing one."""
@@ -110,6 +113,8 @@ class Durability:
     async def commit(self) -> None:
         """Wait until every change made so far is on disk (including changes that a flush
         already in progress is writing); ``StorageUnavailable`` if the disk refused them."""
+        if self._broken is not None:
+            raise StorageUnavailable(self._broken)
         target = self._version()
         if self._durable_version >= target:
             return
@@ -132,11 +137,16 @@ class Durability:
         """The disk did not take the changes: fail every waiter, undo every change not on
         disk (by reloading what is), and note that writes are refused until a probe passes."""
         message = refusal(error, path)
-        waiters, self._waiters = self._waiters, []
-        for _, waiter in waiters:
-            if not waiter.done():
-                waiter.set_exception(StorageUnavailable(message))
-        self._reload()
+        try:
+            self._reload()
+        except Exception as reload_error:
+            also = refusal(reload_error, self.data_dir).removeprefix("storage unavailable: ")
+            message = (
+                f"{message}; reloading the data directory failed too ({also}): restart the emulator"
+            )
+            self._broken = message
+            log.error("%s", message)
+        self._refuse_waiters(message)
         # The reloaded records count from zero again; all of them are on disk.
         self._durable_version = 0
         if self.available:
@@ -146,6 +156,12 @@ class Durability:
             )
         self.available = False
         return StorageUnavailable(message)
+
+    def _refuse_waiters(self, message: str) -> None:
+        waiters, self._waiters = self._waiters, []
+        for _, waiter in waiters:
+            if not waiter.done():
+                waiter.set_exception(StorageUnavailable(message))
 
     def _now_available(self) -> None:
         if not self.available:
@@ -214,6 +230,8 @@ class Durability:
             try:
                 await asyncio.wait_for(self._wake.wait(), idle)
             except asyncio.TimeoutError:
+                if self._broken is not None:
+                    continue
                 if not self.available:
                     await self._probe()
                 elif self.journal.size and not self.has_changes():
@@ -227,6 +245,9 @@ class Durability:
 
     async def _flush_once(self) -> None:
         assert self._wake is not None
+        if self._broken is not None:
+            self._refuse_waiters(self._broken)
+            return
         version = self._version()
         changes = self._take_changes()
         # Encoded together with the batch: the segments then hold exactly what is durable
@@ -259,6 +280,8 @@ class Durability:
 
     def flush_now(self) -> None:
         """Journal every change synchronously (no event loop needed)."""
+        if self._broken is not None:
+            raise StorageUnavailable(self._broken)
         path = self.journal.current
         try:
             self._journal_now()

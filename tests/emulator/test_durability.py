@@ -203,3 +203,26 @@ def test_a_real_disk_that_fills_up(tmp_path: Path) -> None:
             assert publish(env, "e3", 200_000).status_code == 201
         with serving(data_dir) as env:
             assert events_of(env, "shop") == ["e1", "e3"]
+
+
+def test_when_even_reloading_fails_nothing_more_is_written(
+    disk: Disk, monkeypatch: pytest.MonkeyPatch, data_dir: Path
+) -> None:
+    def unreadable(self: SegmentedDirectory, convert: Any) -> Any:
+        raise OSError(errno.EIO, "Input/output error", str(self.path))
+
+    with serving(data_dir) as env:
+        assert create(env, "kept").status_code == 201
+        disk.full = True
+        monkeypatch.setattr(SegmentedDirectory, "load_records", unreadable)
+        refused = create(env, "refused")
+        assert refused.status_code == 503
+        assert "reloading the data directory failed too (I/O error" in refused.json()["error"]
+        assert refused.json()["error"].endswith("restart the emulator")
+        disk.full = False
+        # Memory no longer matches the files: every write is refused, and the stop writes
+        # nothing over the good files.
+        assert create(env, "later").status_code == 503
+    monkeypatch.undo()
+    with serving(data_dir) as env:
+        assert app_uids(env) == ["kept"]
