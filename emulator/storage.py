@@ -91,12 +91,16 @@ class AtomicJSONStorage(Storage):
 def ensure_writable(directory: Path) -> None:
     """Create and remove a small file in ``directory``: a read-only or full data directory is
     found at start-up, not by the first request."""
-    fd, probe = tempfile.mkstemp(prefix=".probe.", suffix=".tmp", dir=directory)
     try:
-        write_all(fd, b"probe")
-    finally:
-        os.close(fd)
-        os.unlink(probe)
+        fd, probe = tempfile.mkstemp(prefix=".probe.", suffix=".tmp", dir=directory)
+        try:
+            write_all(fd, b"probe")
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as error:
+        error.filename = str(directory)  # the directory is the problem, not the probe's name
+        raise
 
 
 def corrupt(path: Path, what: str, advice: str) -> DataDirError:

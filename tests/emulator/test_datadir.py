@@ -18,7 +18,7 @@ from emulator.config import EmulatorConfig
 from emulator.datadir import LOCK_FILE, DataDirInUse, DataDirLock
 from emulator.server import EmulatorServer
 from tests.emulator.helpers import local_client
-from tests.filesystems import remount, tmpfs
+from tests.filesystems import fill, remount, tmpfs
 from tests.processes import Served
 
 KEY = "sk_test_lock"
@@ -198,3 +198,11 @@ def test_a_torn_last_journal_line_is_tolerated(tmp_path: Path, children: list[Se
     child = serve(children, tmp_path / "serve.log", data_dir).wait_ready()
     assert stored_apps(child) == ["a1", "a2", "a3"]
     assert child.stop() == 0
+
+
+def test_a_full_disk_is_refused_at_the_start(tmp_path: Path, children: list[Served]) -> None:
+    with tmpfs(tmp_path / "disk", 1024) as mount:
+        fill(mount)
+        line = refused_start(children, tmp_path / "serve.log", mount / "data")
+    assert f"cannot use {mount / 'data'}" in line
+    assert "disk full (No space left on device); free some space" in line
