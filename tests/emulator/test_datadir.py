@@ -6,6 +6,8 @@ is wrong, what to do; its records are never silently dropped."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -102,6 +104,36 @@ def test_a_second_serve_on_the_same_directory_is_refused_and_nothing_is_lost(
     third = serve(children, tmp_path / "third.log", data_dir).wait_ready()
     assert stored_apps(third) == ["a1", "a2", "a3", "a4", "a5", "a6"]
     assert third.stop() == 0
+
+
+def test_the_dashboard_is_refused_the_same_way(tmp_path: Path, children: list[Served]) -> None:
+    data_dir = tmp_path / "data"
+    owner = serve(children, tmp_path / "owner.log", data_dir).wait_ready()
+    done = subprocess.run(
+        [sys.executable, "-m", "emulator", "dashboard", "--port", "0", "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=30,
+    )
+    assert done.returncode == 1
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    assert len(lines) == 1, lines
+    assert f"PID {owner.process.pid}" in lines[0]
+    assert f"simplyq-emulator tui --url {owner.url}" in lines[0]
+
+
+def test_an_owner_still_starting_is_named_without_a_url(
+    tmp_path: Path, children: list[Served]
+) -> None:
+    lock = DataDirLock.acquire(tmp_path / "data")  # locked, not serving yet
+    try:
+        loser = serve(children, tmp_path / "serve.log", tmp_path / "data")
+        assert loser.wait_exit() == 1
+    finally:
+        lock.release()
+    (line,) = loser.output().strip().splitlines()
+    assert f"(PID {os.getpid()}, still starting); wait for it, stop it, or choose another" in line
 
 
 def test_a_killed_owner_leaves_no_stale_lock(tmp_path: Path, children: list[Served]) -> None:
