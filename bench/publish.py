@@ -327,23 +327,23 @@ async def _seed(data_dir: Path, events: int, deliver: bool) -> tuple[str, str]:
     if deliver:
         await emulator.delivery.start()
     try:
-        data, errors = parse_application(
+        data, _ = parse_application(
             {
                 "name": "bench",
                 "retry_strategy": {"type": "fixed_wait", "max_retries": 1, "retry_delay": WEEK},
             }
         )
-        app = await service.create_application(API_KEY, data, errors)
-        endpoint_data, errors = parse_endpoint(
+        app = await service.create_application(API_KEY, data)
+        endpoint_data, _ = parse_endpoint(
             {"url": DEAD_URL, "filter_types": [SEED_TYPE], "description": "bench"}, creating=True
         )
-        endpoint = await service.create_endpoint(API_KEY, app.uid, endpoint_data, errors)
+        endpoint = await service.create_endpoint(API_KEY, app.uid, endpoint_data)
         seed_body = orjson.dumps({**BODY, "event_type": SEED_TYPE})
         for start in range(0, events, SEED_BATCH):
             parsed = [
                 parse_event(orjson.loads(seed_body)) for _ in range(min(SEED_BATCH, events - start))
             ]
-            await asyncio.gather(*(service.publish(API_KEY, app.uid, d, e) for d, e in parsed))
+            await asyncio.gather(*(service.publish(API_KEY, app.uid, d) for d, _ in parsed))
             if deliver and not await emulator.delivery.settle(timeout=START_TIMEOUT):
                 raise RuntimeError("the seeding deliveries did not settle")
         attempts = repository.attempts_of_endpoint[endpoint.key]

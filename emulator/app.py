@@ -1,24 +1,16 @@
-"""``create_app(config)``: the one place that wires the layers together."""
+"""``build(config)``: the one place that wires the layers together (the HTTP edge, in
+``emulator.web``, serves what it builds)."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import Response
-
+from emulator.admin import Admin
 from emulator.clock import Clock
 from emulator.config import EmulatorConfig
-from emulator.control import Control
 from emulator.delivery import ClientFactory, DeliveryEngine
-from emulator.errors import EmulatorError, NotFound
-from emulator.http import JSONResponse, error_response
+from emulator.ratelimit import ApiRateLimiter
 from emulator.repository import Repository
-from emulator.routes import Api
 from emulator.service import Service
 
 
@@ -31,6 +23,8 @@ class Emulator:
     repository: Repository
     service: Service
     delivery: DeliveryEngine
+    admin: Admin
+    limiter: ApiRateLimiter
 
 
 def build(
@@ -41,45 +35,6 @@ def build(
     repository = Repository(config.data_dir, durable=config.durable)
     service = Service(repository, clock, config.rotation_grace_seconds)
     delivery = DeliveryEngine(repository, service, clock, config, client_factory)
-    return Emulator(config, clock, repository, service, delivery)
-
-
-def create_app(
-    config: EmulatorConfig, clock: Clock | None = None, client_factory: ClientFactory | None = None
-) -> Starlette:
-    """The ASGI app of an emulator: SimplyQ API, control API, storage and delivery engine,
-    the last two started and stopped by the lifespan."""
-    emulator = build(config, clock, client_factory)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        emulator.repository.start()
-        await emulator.delivery.start()
-        try:
-            yield
-        finally:
-            await emulator.delivery.stop()
-            await emulator.repository.close()
-
-    async def http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)
-        if exc.status_code == 404:
-            return error_response(NotFound())
-        return JSONResponse({"error": exc.detail, "code": exc.status_code}, exc.status_code)
-
-    async def emulator_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, EmulatorError)
-        return error_response(exc)
-
-    api = Api(emulator.service, config)
-    control = Control(emulator.repository, emulator.clock, config, emulator.delivery)
-    app = Starlette(
-        routes=[*api.routes(), *control.routes()],
-        lifespan=lifespan,
-        exception_handlers={
-            HTTPException: http_error,
-            EmulatorError: emulator_error,
-        },
-    )
-    app.state.emulator = emulator
-    return app
+    admin = Admin(repository, clock, config, delivery)
+    limiter = ApiRateLimiter(config.api_rate_limit, config.enforce_api_rate_limit)
+    return Emulator(config, clock, repository, service, delivery, admin, limiter)

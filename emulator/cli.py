@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,9 @@ from emulator.datadir import DataDirError, DataDirInUse
 
 EXAMPLE_KEY = "sk_test_emulator"
 DEFAULT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+DASHBOARD_ENTRY_POINTS = "simplyq_emulator.dashboard"
+"""The entry point group the dashboard is found in: its ``dashboard`` entry is a
+``run(url, api_key)`` that opens the dashboard on an emulator and returns when it is quit."""
 
 
 class CommandError(Exception):
@@ -335,7 +338,7 @@ def ensure_application(client: SimplyQ, uid: str) -> bool:
 
 
 def publish(args: argparse.Namespace) -> int:
-    from emulator.client import SimplyQ
+    from emulator.client import ATTEMPT_STATUS_NAMES, SimplyQ, readable_code
 
     body = _event_body(args)
     with SimplyQ(args.api_key, base_url=args.url) as client:
@@ -344,14 +347,13 @@ def publish(args: argparse.Namespace) -> int:
         event = client.events.create(args.app, body)
         print(json.dumps(event, indent=2))
         client.emulator.advance(0)
-        state = {"0": "delivered", "1": "pending", "2": "sending", "3": "failed"}
         for attempt in client.events.delivery_attempts(args.app, event["uid"]):
-            shown = state.get(attempt["status"], attempt["status"])
+            shown = readable_code(attempt["status"], ATTEMPT_STATUS_NAMES)
             if attempt["attempted_at"] is not None:
                 code = attempt["response_status_code"]
-                shown += f" (HTTP {code})" if code else f" ({attempt['response']})"
+                shown += f", HTTP {code}" if code else f", no answer: {attempt['response']}"
             else:
-                shown += f" (try {attempt['retry_count'] + 1} due later)"
+                shown += f", try {attempt['retry_count'] + 1} due later"
             print(f"  -> {attempt['endpoint_id']}: {shown}", file=sys.stderr)
     return 0
 
@@ -405,10 +407,26 @@ def reset(args: argparse.Namespace) -> int:
     return 0
 
 
+def dashboard_launcher() -> Callable[[str, str], object]:
+    """The installed dashboard's ``run(url, api_key)``, found through its entry point, so that
+    the emulator does not depend on the dashboard."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=DASHBOARD_ENTRY_POINTS, name="dashboard"):
+        try:
+            run: Callable[[str, str], object] = entry.load()
+        except ImportError as error:
+            raise CommandError(f"cannot load the dashboard ({entry.value}): {error}") from None
+        return run
+    raise CommandError(
+        f"the dashboard is not installed (no 'dashboard' entry point in {DASHBOARD_ENTRY_POINTS})"
+    )
+
+
 def dashboard(args: argparse.Namespace) -> int:
     from emulator.server import EmulatorServer
-    from tui.app import DashboardApp
 
+    run_dashboard = dashboard_launcher()
     config = config_from_args(args)
     try:
         server = EmulatorServer(config, port=config.port).start()
@@ -422,16 +440,14 @@ def dashboard(args: argparse.Namespace) -> int:
         ) from None
     key = sorted(config.api_keys)[0] if config.api_keys else EXAMPLE_KEY
     try:
-        DashboardApp(server.url, key).run()
+        run_dashboard(server.url, key)
     finally:
         server.stop()
     return 0
 
 
 def tui(args: argparse.Namespace) -> int:
-    from tui.app import DashboardApp
-
-    DashboardApp(args.url, args.api_key).run()
+    dashboard_launcher()(args.url, args.api_key)
     return 0
 
 

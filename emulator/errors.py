@@ -1,7 +1,13 @@
-"""The emulator's errors: each maps to one HTTP status and body, in ``http_body``."""
+"""The emulator's errors: each maps to one HTTP status and body, in ``http_body``.
+
+The body is production's, exactly. What production does not say (which header is missing,
+which field has the wrong type, every bad field) is the error's ``hint``: the HTTP edge sends
+it in the ``X-Emulator-Hint`` header and writes it to the server console.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +19,15 @@ class EmulatorError(Exception):
 
     status_code = 500
 
+    def __init__(self, message: str = "", *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self._hint = hint
+
+    @property
+    def hint(self) -> str:
+        """What the developer should know and the body does not say (defaults to the message)."""
+        return self._hint or str(self)
+
     def http_body(self) -> dict[str, Any] | None:
         """The JSON body production sends for this error (None: empty body)."""
         return {"error": str(self), "code": self.status_code}
@@ -23,25 +38,59 @@ class Unauthorized(EmulatorError):
 
     status_code = 401
 
+    def __init__(self, hint: str = "the API key is missing or not accepted") -> None:
+        super().__init__(hint, hint=hint)
+
     def http_body(self) -> dict[str, Any] | None:
         return None
 
 
+def json_type(value: object) -> str:
+    """The JSON name of a parsed value's type, as a hint shows it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
 class BadBody(EmulatorError):
-    """A body that is not JSON, not an object, or has a field of the wrong JSON type."""
+    """A body that is not JSON, not an object, or has a field of the wrong JSON type.
+
+    The body is always production's one message; ``fields`` names the wrongly typed fields
+    (empty when the body as a whole is at fault) and the hint says what was expected.
+    """
 
     status_code = 400
 
-    def __init__(self, message: str = BAD_BODY_MESSAGE, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+    def __init__(self, hint: str = "body is not a JSON object", fields: Sequence[str] = ()) -> None:
+        super().__init__(BAD_BODY_MESSAGE, hint=hint)
+        self.fields = tuple(fields)
+
+    @classmethod
+    def wrong_type(cls, field: str, expected: str, value: object) -> BadBody:
+        """A field whose JSON type is not the one expected (``expected``: "a string", ...)."""
+        return cls(f"field `{field}`: expected {expected}, got {json_type(value)}", [field])
+
+    @classmethod
+    def of(cls, wrong: Sequence[FieldError]) -> BadBody:
+        """Fields of the wrong JSON type (``error``: what was expected), all named in the hint."""
+        hint = "; ".join(f"field `{e.field}`: {e.error}" for e in wrong)
+        return cls(hint, [e.field for e in wrong])
+
+    @classmethod
+    def for_field(cls, field: str, problem: str) -> BadBody:
+        """A field the recordings answer with a 400 rather than a 422 (``since``, ``key``)."""
+        return cls(f"field `{field}`: {problem}", [field])
 
     def http_body(self) -> dict[str, Any] | None:
-        body: dict[str, Any] = {"error": str(self)}
-        if self.field is not None:
-            # Not sent by production, but harmless extra detail that names the bad field.
-            body["field"] = self.field
-        return body
+        return {"error": str(self)}
 
 
 class NotFound(EmulatorError):
@@ -49,8 +98,16 @@ class NotFound(EmulatorError):
 
     status_code = 404
 
-    def __init__(self, message: str = "Resource not found") -> None:
-        super().__init__(message)
+    def __init__(self, message: str = "Resource not found", *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+
+
+class Unroutable(EmulatorError):
+    """A request the router refuses before any handler (a method the path does not take)."""
+
+    def __init__(self, status_code: int, message: str, *, hint: str) -> None:
+        super().__init__(message, hint=hint)
+        self.status_code = status_code
 
 
 class Conflict(EmulatorError):
@@ -87,18 +144,29 @@ class FieldError:
 
 
 class Invalid(EmulatorError):
-    """Validation failed: one entry per bad field."""
+    """Validation failed: every problem found, the body showing each bad field's first one."""
 
     status_code = 422
 
-    def __init__(self, errors: list[FieldError]) -> None:
-        super().__init__("; ".join(f"{e.field}: {e.error}" for e in errors))
-        self.errors = errors
+    def __init__(self, errors: Sequence[FieldError]) -> None:
+        self.errors = list(errors)
+        super().__init__("; ".join(f"{e.field}: {e.error}" for e in self.errors))
 
     @classmethod
     def one(cls, field: str, error: str) -> Invalid:
         """An error about a single field."""
         return cls([FieldError(field, error)])
 
+    @property
+    def hint(self) -> str:
+        return "; ".join(f"field `{e.field}`: {e.error}" for e in self.errors)
+
+    def first_per_field(self) -> list[FieldError]:
+        """One entry per bad field (its first problem), as production reports them."""
+        first: dict[str, FieldError] = {}
+        for error in self.errors:
+            first.setdefault(error.field, error)
+        return list(first.values())
+
     def http_body(self) -> dict[str, Any] | None:
-        return {"errors": [{"field": e.field, "error": e.error} for e in self.errors]}
+        return {"errors": [{"field": e.field, "error": e.error} for e in self.first_per_field()]}

@@ -79,7 +79,7 @@ def close_streams(app: object) -> None:
 def uvicorn_server(config: EmulatorConfig) -> UvicornServer:
     """The emulator's uvicorn server, its data loaded. Raises ``DataDirInUse`` when another
     process owns the data directory (before reading any of it)."""
-    from emulator.app import create_app
+    from emulator.web.app import create_app
 
     lock = DataDirLock.acquire(config.data_dir) if config.data_dir is not None else None
     try:

@@ -1,21 +1,21 @@
 """Request bodies and query strings, checked by the reference's rules.
 
-Two kinds of failure, as production reports them: a wrong JSON *type* raises ``BadBody`` (400)
-at once; a well-typed but invalid *value* becomes a ``FieldError``, returned beside the parsed
-input so the service can report a missing resource (404) first, as production does.
-``None`` always means "not given".
+Two kinds of failure, as production reports them: wrong JSON *types* raise ``BadBody`` (400,
+every one named, see ``emulator.bodies``); a well-typed but invalid *value* becomes a
+``FieldError``, returned beside the parsed input: the HTTP edge raises them (422) once it knows
+the resources named exist, since production answers a missing one (404) first. ``None`` always
+means "not given".
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import orjson
-
+from emulator.bodies import Body, Fields
 from emulator.errors import BadBody, FieldError
 from emulator.retry import STRATEGY_TYPES
 from emulator.signing import ROTATION_KEY_PATTERN, SECRET_PATTERN
@@ -47,94 +47,13 @@ MAX_HEADER_VALUE_LENGTH = 4096
 MAX_LIST_ITEMS = 100
 MAX_TEXT_LENGTH = 4096
 LIMIT_RANGE = (1, 150)
-MAX_NESTING = 128
-# Production is a Go service: an integer beyond int64 does not decode (a 400, like a wrong type).
-INT64_RANGE = (-(2**63), 2**63 - 1)
 # A retry schedule must stay within dates the emulator can show (and its clock can reach), and a
 # failing endpoint must not be retried without end.
 MAX_RETRY_DELAY = 365 * 86400
 MAX_RETRIES = 1000
 DEFAULT_LIMIT = 50
+DATE_TIME_EXAMPLE = "an RFC 3339 date-time such as 2022-10-29T03:20:14Z"
 IDENTIFIER_RULE = "must be 1 to 255 letters, digits, '-', '_' or '.'"
-
-Body = Mapping[str, Any]
-
-
-# --------------------------------------------------------------------------- JSON and types
-def parse_json_object(raw: bytes, *, allow_empty: bool = False) -> dict[str, Any]:
-    """The request body as a JSON object, or BadBody."""
-    if not raw.strip():
-        if allow_empty:
-            return {}
-        raise BadBody()
-    try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise BadBody() from None
-    if not isinstance(value, dict):
-        raise BadBody()
-    if nesting_depth(value) > MAX_NESTING:
-        # orjson cannot write such a document back out (its limit is 254 levels).
-        raise BadBody(f"request body nested deeper than {MAX_NESTING} levels")
-    return value
-
-
-def nesting_depth(value: Any) -> int:
-    """How deeply objects and arrays nest in a parsed JSON value (iterative: no recursion)."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
-    return deepest
-
-
-def _typed(body: Body, name: str, kind: type | tuple[type, ...], path: str | None = None) -> Any:
-    value = body.get(name)
-    if value is None:
-        return None
-    # bool is an int in Python, not in JSON.
-    if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
-        raise BadBody(field=path or name)
-    if not isinstance(value, kind):
-        raise BadBody(field=path or name)
-    return value
-
-
-def opt_str(body: Body, name: str, path: str | None = None) -> str | None:
-    value: str | None = _typed(body, name, str, path)
-    return value
-
-
-def opt_int(body: Body, name: str, path: str | None = None) -> int | None:
-    value: int | None = _typed(body, name, int, path)
-    if value is not None and not INT64_RANGE[0] <= value <= INT64_RANGE[1]:
-        raise BadBody(field=path or name)
-    return value
-
-
-def opt_bool(body: Body, name: str) -> bool | None:
-    value: bool | None = _typed(body, name, bool)
-    return value
-
-
-def opt_object(body: Body, name: str, path: str | None = None) -> dict[str, Any] | None:
-    value: dict[str, Any] | None = _typed(body, name, dict, path)
-    return value
-
-
-def opt_str_list(body: Body, name: str) -> list[str] | None:
-    value: list[str] | None = _typed(body, name, list)
-    if value is not None and not all(isinstance(item, str) for item in value):
-        raise BadBody(field=name)
-    return value
 
 
 # --------------------------------------------------------------------------- value rules
@@ -208,18 +127,20 @@ class ApplicationInput:
 def parse_application(body: Body) -> tuple[ApplicationInput, list[FieldError]]:
     """An application body (create or update: ``name`` is required by both)."""
     errors: list[FieldError] = []
-    uid = opt_str(body, "uid")
-    name = opt_str(body, "name")
-    rate_limit = opt_int(body, "rate_limit")
-    strategy_body = opt_object(body, "retry_strategy")
+    fields = Fields(body)
+    uid = fields.text("uid")
+    name = fields.text("name")
+    rate_limit = fields.integer("rate_limit")
+    strategy_fields = fields.nested("retry_strategy")
     strategy = None
-    if strategy_body is not None:
+    if strategy_fields is not None:
         strategy = RetryStrategyInput(
-            type=opt_str(strategy_body, "type", "retry_strategy.type"),
-            max_retries=opt_int(strategy_body, "max_retries", "retry_strategy.max_retries"),
-            retry_delay=opt_int(strategy_body, "retry_delay", "retry_strategy.retry_delay"),
-            deadline=opt_int(strategy_body, "deadline", "retry_strategy.deadline"),
+            type=strategy_fields.text("type"),
+            max_retries=strategy_fields.integer("max_retries"),
+            retry_delay=strategy_fields.integer("retry_delay"),
+            deadline=strategy_fields.integer("deadline"),
         )
+    fields.check()
     check_identifier(uid, "uid", errors)
     if name is None or not name.strip():
         errors.append(FieldError("name", "Name is required"))
@@ -255,13 +176,9 @@ class EndpointInput:
     secret: str | None
 
 
-def _header_map(container: Body, name: str, errors: list[FieldError]) -> dict[str, str] | None:
-    value = opt_object(container, name, f"headers.{name}")
+def _check_headers(value: dict[str, str] | None, field: str, errors: list[FieldError]) -> None:
     if value is None:
-        return None
-    if not all(isinstance(v, str) for v in value.values()):
-        raise BadBody(field=f"headers.{name}")
-    field = f"headers.{name}"
+        return
     if len(value) > MAX_HEADERS:
         errors.append(FieldError(field, f"at most {MAX_HEADERS} headers"))
     for header, header_value in value.items():
@@ -275,28 +192,31 @@ def _header_map(container: Body, name: str, errors: list[FieldError]) -> dict[st
             errors.append(
                 FieldError(field, f"the value of {header} must be one line of printable text")
             )
-    return dict(value)
 
 
 def parse_endpoint(body: Body, *, creating: bool) -> tuple[EndpointInput, list[FieldError]]:
     """An endpoint body; ``url`` is required only when creating."""
     errors: list[FieldError] = []
-    uid = opt_str(body, "uid")
-    url = opt_str(body, "url")
-    version = opt_str(body, "version")
-    description = opt_str(body, "description")
-    filter_types = opt_str_list(body, "filter_types")
-    topics = opt_str_list(body, "topics")
-    active = opt_bool(body, "active")
-    rate_limit = opt_int(body, "rate_limit")
-    secret = opt_str(body, "secret")
+    fields = Fields(body)
+    uid = fields.text("uid")
+    url = fields.text("url")
+    version = fields.text("version")
+    description = fields.text("description")
+    filter_types = fields.strings("filter_types")
+    topics = fields.strings("topics")
+    active = fields.boolean("active")
+    rate_limit = fields.integer("rate_limit")
+    secret = fields.text("secret")
     headers = sensitive = None
-    headers_body = opt_object(body, "headers")
-    if headers_body is not None:
-        headers = _header_map(headers_body, "headers", errors)
+    header_fields = fields.nested("headers")
+    if header_fields is not None:
+        headers = header_fields.string_map("headers")
         # Responses show "sensitive" as a boolean; a client echoing it back changes nothing.
-        if not isinstance(headers_body.get("sensitive"), bool):
-            sensitive = _header_map(headers_body, "sensitive", errors)
+        if not isinstance(header_fields.body.get("sensitive"), bool):
+            sensitive = header_fields.string_map("sensitive")
+    fields.check()
+    _check_headers(headers, "headers.headers", errors)
+    _check_headers(sensitive, "headers.sensitive", errors)
     check_identifier(uid, "uid", errors)
     check_url(url, errors, required=creating)
     check_identifier(version, "version", errors)
@@ -330,23 +250,29 @@ def parse_endpoint(body: Body, *, creating: bool) -> tuple[EndpointInput, list[F
 
 def parse_rotation_key(body: Body) -> str | None:
     """The optional new key of a secret rotation; a bad one is a 400, as recorded."""
-    key = opt_str(body, "key")
+    fields = Fields(body)
+    key = fields.text("key")
+    fields.check()
     if key is not None and (
         len(key) > MAX_IDENTIFIER_LENGTH or not ROTATION_KEY_PATTERN.fullmatch(key)
     ):
-        raise BadBody(field="key")
+        raise BadBody.for_field(
+            "key", f"must be 1 to {MAX_IDENTIFIER_LENGTH} letters, digits, `_` or `-`"
+        )
     return key
 
 
 def parse_since(body: Body) -> float:
     """The ``since`` of a recover request; missing or unparseable is a 400."""
-    since = opt_str(body, "since")
+    fields = Fields(body)
+    since = fields.text("since")
+    fields.check()
     if since is None:
-        raise BadBody(field="since")
+        raise BadBody.for_field("since", f"is required: {DATE_TIME_EXAMPLE}")
     try:
         return parse_timestamp(since)
     except ValueError:
-        raise BadBody(field="since") from None
+        raise BadBody.for_field("since", f"not {DATE_TIME_EXAMPLE}") from None
 
 
 # --------------------------------------------------------------------------- events
@@ -362,12 +288,14 @@ class EventInput:
 
 def parse_event(body: Body) -> tuple[EventInput, list[FieldError]]:
     errors: list[FieldError] = []
-    uid = opt_str(body, "uid")
-    event_type = opt_str(body, "event_type")
-    version = opt_str(body, "version")
-    topics = opt_str_list(body, "topics")
-    payload = opt_object(body, "payload")
-    retention_period = opt_int(body, "retention_period")
+    fields = Fields(body)
+    uid = fields.text("uid")
+    event_type = fields.text("event_type")
+    version = fields.text("version")
+    topics = fields.strings("topics")
+    payload = fields.object("payload")
+    retention_period = fields.integer("retention_period")
+    fields.check()
     check_identifier(uid, "uid", errors)
     if event_type is None:
         errors.append(FieldError("event_type", "event_type is required"))
@@ -396,8 +324,6 @@ class ListQuery:
     topics: tuple[str, ...] = ()
     status: int | None = None
     response_status_code: int | None = None
-    # Bad parameters, reported after the 404 checks by the service.
-    errors: tuple[FieldError, ...] = ()
 
 
 def query_list(params: Mapping[str, Sequence[str]], name: str) -> tuple[str, ...]:
@@ -438,8 +364,8 @@ def _query_int(
     return value
 
 
-def parse_list_query(params: Mapping[str, Sequence[str]]) -> ListQuery:
-    """Pagination, time bounds and filters of a list request."""
+def parse_list_query(params: Mapping[str, Sequence[str]]) -> tuple[ListQuery, list[FieldError]]:
+    """Pagination, time bounds and filters of a list request (a bad one keeps its default)."""
     errors: list[FieldError] = []
     limit = DEFAULT_LIMIT
     raw_limit = _last(params, "limit")
@@ -462,7 +388,7 @@ def parse_list_query(params: Mapping[str, Sequence[str]]) -> ListQuery:
         errors.append(
             FieldError("ending_before", "ending_before cannot be combined with starting_after")
         )
-    query = ListQuery(
+    return ListQuery(
         limit=limit,
         starting_after=starting_after,
         ending_before=ending_before,
@@ -474,5 +400,4 @@ def parse_list_query(params: Mapping[str, Sequence[str]]) -> ListQuery:
         response_status_code=_query_int(
             params, "response_status_code", (0, 200, 300, 400, 500), errors
         ),
-    )
-    return replace(query, errors=tuple(errors))
+    ), errors

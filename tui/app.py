@@ -4,10 +4,10 @@ to the screens. Layout is in ``app.tcss``; the screens hold the actions."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import tzinfo
 from functools import partial
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 from textual import work
@@ -17,13 +17,25 @@ from textual.screen import Screen
 
 from emulator.client import APIConnectionError, Health, SimplyQError
 from tui.backend import Backend
+from tui.clock import EmulatorClock
 from tui.keys import DETAILS, MAIN
-from tui.messages import ConnectionChanged, HealthUpdated, ModelChanged, SnapshotLoaded
+from tui.messages import (
+    AttemptStepped,
+    ConnectionChanged,
+    CurlRequested,
+    HealthUpdated,
+    ModelChanged,
+    RetryRequested,
+    SnapshotLoaded,
+)
 from tui.model import Applied, Model
+from tui.publish_form import PublishForm
 from tui.screens.details import DetailsScreen
 from tui.screens.main import MainScreen
-from tui.screens.publish import PublishForm
 from tui.sync import Sync
+
+if TYPE_CHECKING:
+    from tui.context import Dashboard
 
 DEFAULT_API_KEY = "sk_test_emulator"
 STATUS_DELAY = 0.2
@@ -66,8 +78,7 @@ class DashboardApp(App[None]):
         self.connection_detail = ""
         self.snapshot_seconds: float | None = None
         self.health: Health | None = None
-        self._clock: Mapping[str, Any] | None = None
-        self._clock_at = 0.0
+        self.clock = EmulatorClock(running=ticks)
         self._deliveries: int | None = None
         self._last_tick = 0.0
         self._status_pending = False
@@ -112,22 +123,6 @@ class DashboardApp(App[None]):
             and self._pending_change is None
             and self.main.ready
         )
-
-    # ------------------------------------------------------------------ clock
-    def take_clock(self, clock: Mapping[str, Any]) -> None:
-        """Remember the emulator clock (from health or a clock call)."""
-        self._clock = clock
-        self._clock_at = time.monotonic()
-
-    def emulator_now(self) -> float | None:
-        """The emulator's time now (unix seconds), extrapolated from the last reading."""
-        if self._clock is None:
-            return None
-        unix = float(self._clock["unix"])
-        if not self.ticks:
-            return unix
-        scale = float(self._clock.get("time_scale") or 1.0)
-        return unix + (time.monotonic() - self._clock_at) / scale
 
     # ------------------------------------------------------------------ news
     def on_model_changed(self, message: ModelChanged) -> None:
@@ -177,7 +172,7 @@ class DashboardApp(App[None]):
     def on_health_updated(self, message: HealthUpdated) -> None:
         health = message.health
         self.health = health
-        self.take_clock(health["clock"])
+        self.clock.take(health["clock"])
         now = time.monotonic()
         delivered = int(health.get("deliveries") or 0)
         if self._deliveries is not None and self.ticks and self.main.ready:
@@ -200,16 +195,25 @@ class DashboardApp(App[None]):
             ("attempts", model.attempt_count),
             ("failing", model.failed_count()),
         ]
-        clock = self._clock or {}
         self.main.status.show(
             self.connection,
             self.connection_detail,
             counts,
-            self.emulator_now(),
-            clock.get("next_due_unix"),
-            float(clock.get("time_scale") or 1.0),
+            self.clock.now(),
+            self.clock.next_due,
+            self.clock.time_scale,
             self.tz,
         )
+
+    # ------------------------------------------------------------------ details requests
+    def on_retry_requested(self, message: RetryRequested) -> None:
+        self.main.retry(message.event, message.endpoint)
+
+    def on_curl_requested(self, message: CurlRequested) -> None:
+        self.main.show_curl(message.attempt_id)
+
+    def on_attempt_stepped(self, message: AttemptStepped) -> None:
+        self.main.attempts.select_attempt(message.attempt_id)
 
     # ------------------------------------------------------------------ command palette
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
@@ -224,3 +228,8 @@ class DashboardApp(App[None]):
 
     async def _run_on(self, screen: Screen[Any], action: str) -> None:
         await self.run_action(action, screen)
+
+
+if TYPE_CHECKING:
+    # The screens reach the app through this protocol only: mypy checks the app satisfies it.
+    _app_is_a_dashboard: type[Dashboard] = DashboardApp

@@ -1,8 +1,8 @@
 """Every request the dashboard makes, through ``emulator.client`` (HTTP only).
 
 One ``AsyncSimplyQ`` per environment (API key), made on demand, plus one for the control API.
-The change stream is opened without a key (every environment); an emulator started with
-``--api-key`` refuses that, and then one stream per environment is merged.
+The change stream follows every environment; where the emulator refuses that (started with
+``--api-key`` and the dashboard holds no key it accepts), one stream per environment is merged.
 """
 
 from __future__ import annotations
@@ -33,27 +33,6 @@ from emulator.client import (
 
 PAGE = 150  # the API's largest page
 DETAIL_CONCURRENCY = 8
-ALL_ENVIRONMENTS = ""  # the stream's api_key for "every environment"
-
-
-class _WithoutEmptyBearer(httpx.AsyncBaseTransport):
-    """Drops an empty ``Authorization: Bearer`` header (not a legal header value).
-
-    ``emulator.client`` always sends the client's key, both as the bearer token and as the
-    stream's ``api_key`` filter; the all-environments stream needs an empty filter, so its
-    client has an empty key, and this transport leaves the then-empty header out.
-    """
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self._inner = inner
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.headers.get("Authorization", "").strip().lower() == "bearer":
-            del request.headers["Authorization"]
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
 
 
 class Backend:
@@ -81,10 +60,9 @@ class Backend:
             raise APIConnectionError("the dashboard is closing")
         client = self._clients.get(api_key)
         if client is None:
-            transport = self._transport
-            if not api_key:
-                transport = _WithoutEmptyBearer(transport or httpx.AsyncHTTPTransport())
-            client = AsyncSimplyQ(api_key, self.url, timeout=self._timeout, transport=transport)
+            client = AsyncSimplyQ(
+                api_key, self.url, timeout=self._timeout, transport=self._transport
+            )
             self._clients[api_key] = client
         return client
 
@@ -185,7 +163,7 @@ class Backend:
         ``env_keys`` are the API keys to follow one by one when the emulator refuses the
         all-environments stream (it was started with ``--api-key``).
         """
-        stream = self.client(ALL_ENVIRONMENTS).emulator.stream()
+        stream = self.control.emulator.stream(all_environments=True)
         try:
             await stream.connect()
         except AuthenticationError:

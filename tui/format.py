@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from tui.model import DeliveryState
+from tui.records import DeliveryState
 
 MARKS: dict[DeliveryState, tuple[str, str]] = {
     DeliveryState.DELIVERED: ("✓", "green"),
@@ -14,9 +14,6 @@ MARKS: dict[DeliveryState, tuple[str, str]] = {
     DeliveryState.QUEUED: ("•", "dim"),
 }
 """Glyph and colour of each delivery state."""
-
-STATUS_NAMES = {0: "success", 1: "pending", 2: "sending", 3: "failed"}
-TRIGGER_NAMES = {0: "system", 1: "manual"}
 
 
 def clock_time(unix: float | None, tz: tzinfo | None) -> str:

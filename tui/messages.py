@@ -1,4 +1,4 @@
-"""Messages between the sync layer, the widgets and the screens (dataclasses)."""
+"""Messages between the sync layer, the widgets, the screens and the app (dataclasses)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from textual.message import Message
 
 from emulator.client import Health
-from tui.model import Applied, EventKey, Scope
+from tui.filters import Scope
+from tui.model import Applied
+from tui.records import EventInfo, EventKey
 
 
 @dataclass
@@ -60,3 +62,26 @@ class ScopeChosen(Message):
     """A node of the tree was chosen: show only its events."""
 
     scope: Scope
+
+
+@dataclass
+class RetryRequested(Message):
+    """Deliver ``event`` to endpoint ``endpoint`` again (the app runs it on the main screen,
+    so that it finishes even when the screen asking is closed)."""
+
+    event: EventInfo
+    endpoint: str
+
+
+@dataclass
+class CurlRequested(Message):
+    """Show (and copy) attempt ``attempt_id`` as a curl command."""
+
+    attempt_id: str
+
+
+@dataclass
+class AttemptStepped(Message):
+    """The details screen moved to attempt ``attempt_id``: the attempt table follows."""
+
+    attempt_id: str

@@ -31,10 +31,10 @@ import httpx
 import uvicorn
 
 import emulator.server as server_module
-from emulator.app import create_app
 from emulator.config import EmulatorConfig
 from emulator.delivery import ClientFactory
 from emulator.server import EmulatorServer
+from emulator.web.app import create_app
 
 # Real seconds per emulated second: emulated time moves ~1 µs per 1000 real seconds.
 FROZEN = 1e9

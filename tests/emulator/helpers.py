@@ -15,6 +15,7 @@ JSON_TYPE = "application/json; charset=utf-8"
 NOT_FOUND = {"error": "Resource not found", "code": 404}
 APP_NOT_FOUND = {"error": "application not found", "code": 404}
 BAD_BODY_MESSAGE = "request body schema invalid, check field types"
+HINT_HEADER = "X-Emulator-Hint"
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")
 
 # One TLS context for every test client: httpx otherwise builds one per client and loads the
@@ -164,12 +165,18 @@ def field_errors(response: httpx.Response) -> list[str]:
     return [entry["field"] for entry in body["errors"]]
 
 
+def hint(response: httpx.Response) -> str:
+    """The emulator's X-Emulator-Hint header of an error answer (asserting it is there)."""
+    value = response.headers.get(HINT_HEADER)
+    assert value, (response.status_code, dict(response.headers))
+    return value
+
+
 def assert_bad_body(response: httpx.Response, field: str | None = None) -> None:
-    """A 400 for a body that is not JSON or has a wrongly typed field."""
+    """A 400 for a body that is not JSON or has a wrongly typed field: production's body, and
+    the hint header naming the field when one is at fault."""
     assert response.status_code == 400, response.text
     assert response.headers["Content-Type"] == JSON_TYPE
-    body = response.json()
-    assert body["error"] == BAD_BODY_MESSAGE
-    assert set(body) <= {"error", "field"}
+    assert response.json() == {"error": BAD_BODY_MESSAGE}
     if field is not None:
-        assert body.get("field") == field
+        assert hint(response).startswith(f"field `{field}`:"), hint(response)

@@ -1,22 +1,29 @@
-"""The ``simplyq-emulator`` command as a user runs it: serve, publish, listen, reset."""
+"""The ``simplyq-emulator`` command as a user runs it: serve, publish, listen, reset, and the
+dashboard commands (which find the dashboard through its entry point)."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from importlib.metadata import EntryPoint
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import pytest
 
+from emulator import cli
 from emulator.cli import main
 from emulator.config import EmulatorConfig
+from emulator.listener import Listener
 from emulator.server import EmulatorServer
 
 WAIT = 10.0
@@ -99,6 +106,8 @@ def test_serve_on_a_busy_port_says_so_without_a_traceback(server: EmulatorServer
         ["publish", "--help"],
         ["listen", "--help"],
         ["reset", "--help"],
+        ["dashboard", "--help"],
+        ["tui", "--help"],
     ],
 )
 def test_every_command_has_help(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -240,3 +249,97 @@ def test_a_bad_environment_variable_is_a_message() -> None:
     )
     assert done.returncode == 2
     assert "SIMPLYQ_EMULATOR_" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_publish_names_each_attempt_status_with_its_code(
+    server: EmulatorServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = "cli-publish-names"
+    receiver = Listener(out=io.StringIO())
+    serving = threading.Thread(target=receiver.serve_forever, daemon=True)
+    serving.start()
+    try:
+        headers = {"Authorization": f"Bearer {key}"}
+        httpx.post(server.url + "/v1/application", headers=headers, json={"uid": "s", "name": "s"})
+        for uid, url in (("up", receiver.url), ("down", "http://127.0.0.1:9/hook")):
+            created = httpx.post(
+                server.url + "/v1/application/s/endpoint",
+                headers=headers,
+                json={"uid": uid, "url": url},
+            )
+            assert created.status_code == 201
+        assert main(["publish", "--url", server.url, "--api-key", key, "--app", "s"]) == 0
+    finally:
+        receiver.close()
+        serving.join(WAIT)
+    err = capsys.readouterr().err
+    assert "  -> up: success (0), HTTP 200" in err
+    assert re.search(r"  -> down: failed \(3\), no answer: \S", err), err
+    assert "  -> down: pending (1), try 2 due later" in err
+
+
+def test_the_dashboard_is_found_through_its_entry_point() -> None:
+    launcher = cli.dashboard_launcher()
+    assert (launcher.__module__, getattr(launcher, "__name__", "")) == ("tui.launch", "run")
+
+
+class FakeDashboard:
+    """Stands in for the dashboard (a terminal UI cannot run here): records what it was
+    asked to open and whether that emulator answered."""
+
+    opened: ClassVar[list[tuple[str, str, int]]] = []
+
+    @classmethod
+    def run(cls, url: str, api_key: str) -> None:
+        health = httpx.get(url + "/_emulator/health", timeout=WAIT)
+        cls.opened.append((url, api_key, health.status_code))
+
+
+def use_dashboard(monkeypatch: pytest.MonkeyPatch, value: str | None) -> None:
+    """Make the entry point lookup find ``value`` (None: no dashboard installed)."""
+    found = [EntryPoint("dashboard", value, cli.DASHBOARD_ENTRY_POINTS)] if value else []
+
+    def entry_points(*, group: str, name: str) -> list[EntryPoint]:
+        assert (group, name) == (cli.DASHBOARD_ENTRY_POINTS, "dashboard")
+        return found
+
+    monkeypatch.setattr("importlib.metadata.entry_points", entry_points)
+    FakeDashboard.opened = []
+
+
+def test_dashboard_runs_an_emulator_for_the_dashboard_and_stops_it_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    use_dashboard(monkeypatch, f"{__name__}:FakeDashboard.run")
+    args = ["dashboard", "--in-memory", "--port", "0", "--api-key", "sk_dash"]
+    assert main(args) == 0
+    ((url, key, status),) = FakeDashboard.opened
+    assert key == "sk_dash" and status == 200
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(url + "/_emulator/health", timeout=WAIT)
+
+
+def test_tui_opens_the_dashboard_on_the_given_emulator(
+    server: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_dashboard(monkeypatch, f"{__name__}:FakeDashboard.run")
+    assert main(["tui", "--url", server.url, "--api-key", "sk_attach"]) == 0
+    assert FakeDashboard.opened == [(server.url, "sk_attach", 200)]
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [(None, "the dashboard is not installed"), ("no_such_module:run", "cannot load the dashboard")],
+)
+@pytest.mark.parametrize("command", [["dashboard", "--in-memory", "--port", "0"], ["tui"]])
+def test_a_missing_dashboard_is_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    value: str | None,
+    said: str,
+    command: list[str],
+) -> None:
+    use_dashboard(monkeypatch, value)
+    assert main(command) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"simplyq-emulator {command[0]}: {said}") and "Traceback" not in err

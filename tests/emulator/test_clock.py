@@ -13,10 +13,10 @@ import pytest
 import uvicorn
 
 import emulator.server as server_module
-from emulator.app import create_app
 from emulator.clock import Clock, steady
 from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer
+from emulator.web.app import create_app
 from tests.emulator.delivery_helpers import Env, Receiver, Reply, emulator_config, wait_until
 
 WALL = 1_700_000_000.25

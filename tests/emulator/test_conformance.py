@@ -40,7 +40,6 @@ RECORDED = Path(
 # Keys the emulator sends beyond what production recorded: the ONE list, with the reason.
 # (recording name pattern, JSON path of the extra key) -> why it is there.
 DELIBERATE_EXTRA_KEYS: dict[tuple[str, str], str] = {
-    ("*.400", "$.field"): "400 bodies name the wrongly typed field (production gave no detail)",
     ("GetApplications.200", "$.done"): "the reference's application list shows `done`; "
     "FIDELITY.md keeps it, equal to not has_more",
 }

@@ -189,13 +189,13 @@ def service(data_dir: Path) -> Iterator[Service]:
 
 def make_tree(service: Service, key: str = "k") -> None:
     """An application with an endpoint and two events, each routed (one attempt each)."""
-    app, errors = parse_application({"uid": "app", "name": "A"})
-    run(service.create_application(key, app, errors))
-    endpoint, errors = parse_endpoint({"uid": "ep", "url": "https://e.io"}, creating=True)
-    run(service.create_endpoint(key, "app", endpoint, errors))
+    app, _ = parse_application({"uid": "app", "name": "A"})
+    run(service.create_application(key, app))
+    endpoint, _ = parse_endpoint({"uid": "ep", "url": "https://e.io"}, creating=True)
+    run(service.create_endpoint(key, "app", endpoint))
     for uid in ("ev-1", "ev-2"):
-        event, errors = parse_event({"uid": uid, "event_type": "t", "payload": {}})
-        run(service.publish(key, "app", event, errors))
+        event, _ = parse_event({"uid": uid, "event_type": "t", "payload": {}})
+        run(service.publish(key, "app", event))
 
 
 def counts(repo: Repository) -> dict[str, int]:
@@ -285,14 +285,14 @@ def test_applications_of_a_lost_environment_are_dropped(service: Service, data_d
 def test_collections_split_into_segments_and_writes_touch_only_theirs(
     service: Service, data_dir: Path
 ) -> None:
-    app, errors = parse_application({"uid": "app", "name": "A"})
-    run(service.create_application("k", app, errors))
+    app, _ = parse_application({"uid": "app", "name": "A"})
+    run(service.create_application("k", app))
     total = SEGMENT_SIZE + 20
 
     async def publish_many() -> None:
         for i in range(total):
-            event, errors = parse_event({"uid": f"e{i}", "event_type": "t", "payload": {"i": i}})
-            await service.publish("k", "app", event, errors)
+            event, _ = parse_event({"uid": f"e{i}", "event_type": "t", "payload": {"i": i}})
+            await service.publish("k", "app", event)
 
     run(publish_many())
     # Commits went to the journal; a checkpoint folds it into the segment files.

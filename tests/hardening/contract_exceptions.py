@@ -72,7 +72,7 @@ ERROR_BODY = {
 BAD_BODY = {
     "type": "object",
     "required": ["error"],
-    "properties": {"error": {"type": "string"}, "field": {"type": "string"}},
+    "properties": {"error": {"type": "string"}},
 }
 VALIDATION_BODY = {"$ref": "#/components/responses/422-Validation-Error"}
 
@@ -251,8 +251,8 @@ DEVIATIONS: list[Deviation] = [
     Deviation(
         "bodies-may-answer-400",
         "A body that is not JSON or has a field of the wrong JSON type is a 400 "
-        '`{"error": "request body schema invalid, check field types"}` (the emulator adds '
-        '`"field"`); the reference lists no 400.',
+        '`{"error": "request body schema invalid, check field types"}` (the emulator names '
+        "the field in its X-Emulator-Hint header); the reference lists no 400.",
         "recorded/PostEndpoint.400.http, PostEndpointRecover.400.http, "
         "PostEndpointSecretRotate.400.http; FIDELITY.md, Errors; docs/fidelity.md, Requests",
         _bodies_may_answer_400,

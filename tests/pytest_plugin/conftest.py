@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 
-# httpcore, emulator.app and the plugin's modules are imported here, in the outer session, on
+# httpcore, emulator.web.app and the plugin's modules are imported here, in the outer session, on
 # purpose: pytester's in-process runs drop the modules first imported during a run, so a second
 # run would import httpcore again, and httpx (kept) would no longer recognise its exceptions.
 import httpcore  # noqa: F401
 import pytest
 
-import emulator.app  # noqa: F401
+import emulator.web.app  # noqa: F401
 import pytest_plugin.receiver
 import pytest_plugin.session  # noqa: F401
 from emulator.config import EmulatorConfig

@@ -228,6 +228,45 @@ async def test_details_show_request_response_and_signature(
         assert not isinstance(app.screen, DetailsScreen)
 
 
+async def test_the_details_keys_retry_copy_and_move_the_attempt_table(
+    emulator: EmulatorServer, client: SimplyQ, failing_hook: str
+) -> None:
+    shop(client, failing_hook)
+    client.events.create("shop", {"uid": "ev", "event_type": "a", "payload": {"n": 2}})
+    client.emulator.settle()
+    app = DashboardApp(emulator.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await live(pilot)
+        await wait_for(pilot, lambda: len(attempt_rows(app)) == 2)
+        await pilot.press("enter", "enter")
+        screen = app.screen
+        assert isinstance(screen, DetailsScreen)
+        failed = screen.attempt_id
+
+        def table_on(attempt_id: str) -> bool:
+            current = app.main.attempts.current
+            return current is not None and current.id == attempt_id
+
+        await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: screen.attempt_id != failed, what="the next attempt")
+        await wait_for(pilot, lambda: table_on(screen.attempt_id), what="the table following")
+        await pilot.press("left_square_bracket")
+        await wait_for(pilot, lambda: table_on(failed), what="the table back on the failure")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, CurlScreen), what="the curl screen")
+        assert app.clipboard.startswith(f"curl -sS -X POST {failing_hook}")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, what="back on the details")
+        await pilot.press("r")
+        await wait_for(
+            pilot,
+            lambda: any(r[5] == "manual" for r in attempt_rows(app)),
+            what="the manual attempt",
+        )
+    manual = [a for a in client.events.delivery_attempts("shop", "ev") if a["trigger_type"] == "1"]
+    assert manual and manual[0]["endpoint_id"] == "orders"
+
+
 async def test_curl_copies_the_delivery(
     emulator: EmulatorServer, client: SimplyQ, failing_hook: str
 ) -> None:
@@ -295,6 +334,40 @@ async def test_recover_redelivers_the_failures_since_a_time(
         await pilot.press("enter")  # since 1 h ago
         await wait_for(pilot, lambda: app.model.attempt_count == 4, what="two recoveries")
         await wait_for(pilot, lambda: [r[5] for r in attempt_rows(app)] == ["system", "manual"])
+
+
+async def test_the_application_retry_schedule_is_shown_and_follows_changes(
+    emulator: EmulatorServer, client: SimplyQ, failing_hook: str
+) -> None:
+    fixed = {"type": "fixed_wait", "max_retries": 2, "retry_delay": 90}
+    client.applications.create({"uid": "shop", "name": "Shop", "retry_strategy": fixed})
+    client.endpoints.create("shop", {"uid": "orders", "url": failing_hook})
+    client.events.create("shop", {"uid": "ev", "event_type": "t", "payload": {}})
+    client.emulator.settle()
+    app = DashboardApp(emulator.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await live(pilot)
+        attempts = app.main.attempts
+        await wait_for(
+            pilot,
+            lambda: attempts.border_subtitle == "retry: fixed wait 1m 30s, 2 retries",
+            what="the schedule under the attempts",
+        )
+        exponential = {"type": "exponential_backoff", "max_retries": 3}
+        client.applications.update("shop", {"name": "Shop", "retry_strategy": exponential})
+        await wait_for(
+            pilot,
+            lambda: attempts.border_subtitle == "retry: exponential backoff 2s, 4s, 8s",
+            what="the new schedule",
+        )
+        await pilot.press("enter", "enter")
+        screen = app.screen
+        assert isinstance(screen, DetailsScreen)
+        await wait_for(pilot, lambda: screen.detail is not None, what="the attempt detail")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "retry exponential backoff 2s, 4s, 8s" in text
+        assert "✗ failed (3)" in text and "system (0) trigger" in text
 
 
 async def test_publish_form_remembers_the_last_event(

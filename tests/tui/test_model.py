@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.model import DeliveryState, EventFilter, Model, Scope
+from tui.filters import EventFilter, Scope
+from tui.model import Model
+from tui.records import DeliveryState
 
 ENV = "env_1"
 
@@ -191,3 +193,15 @@ def test_a_deleted_application_takes_its_events() -> None:
     m.apply([change("application", "deleted", {"uid": "shop", "name": "x"})])
     assert uids(m) == ["b"] and (ENV, "shop") not in m.apps
     assert m.apply([change("application", "updated", {"uid": "renamed"})]).resync
+
+
+def test_an_application_keeps_its_retry_strategy_up_to_date() -> None:
+    m = model()
+    assert m.apps[(ENV, "shop")].retry_strategy is None  # the environment list names it only
+    strategy = {"type": "fixed_wait", "max_retries": 2, "retry_delay": 5, "deadline": 0}
+    m.set_application(ENV, {"uid": "shop", "name": "Shop", "retry_strategy": strategy})
+    assert m.apps[(ENV, "shop")].retry_strategy == strategy
+    changed = {**strategy, "retry_delay": 60}
+    record = {"uid": "shop", "name": "Shop", "retry_strategy": changed}
+    assert m.apply([change("application", "updated", record)]).tree_changed
+    assert m.apps[(ENV, "shop")].retry_strategy == changed

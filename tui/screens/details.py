@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
 from rich.syntax import Syntax
@@ -18,23 +18,28 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from emulator.client import AttemptDetail, SimplyQError
+from emulator.client import (
+    ATTEMPT_STATUS_NAMES,
+    TRIGGER_TYPE_NAMES,
+    AttemptDetail,
+    SimplyQError,
+    readable_code,
+)
+from tui.context import Dashboard, dashboard_of
 from tui.format import (
     MARKS,
-    STATUS_NAMES,
-    TRIGGER_NAMES,
     code_style,
     full_time,
     http_code,
     latency,
 )
 from tui.keys import DETAILS
-from tui.model import AttemptInfo, EventInfo, parse_time
+from tui.messages import AttemptStepped, CurlRequested, RetryRequested
+from tui.records import AttemptInfo, EventInfo, parse_time
+from tui.retry_schedule import describe_retry
+from tui.screens.help import HelpScreen
 from tui.signature import check_signature
 from tui.widgets.signature_panel import SignaturePanel
-
-if TYPE_CHECKING:
-    from tui.app import DashboardApp
 
 
 def headers_table(headers: Mapping[str, str] | None) -> RenderableType:
@@ -77,9 +82,9 @@ class DetailsScreen(Screen[None]):
         self.detail: AttemptDetail | None = None
 
     @property
-    def dashboard(self) -> DashboardApp:
-        """The app, typed."""
-        return cast("DashboardApp", self.app)
+    def dashboard(self) -> Dashboard:
+        """The app's shared state."""
+        return dashboard_of(self.app)
 
     @property
     def attempt(self) -> AttemptInfo | None:
@@ -136,7 +141,7 @@ class DetailsScreen(Screen[None]):
             detail.get("payload"),
             secret,
             attempted_at=parse_time(detail.get("attempted_at")),
-            now=app.emulator_now(),
+            now=app.clock.now(),
         )
         self.query_one(SignaturePanel).show(check)
 
@@ -148,14 +153,13 @@ class DetailsScreen(Screen[None]):
         if attempt is not None:
             glyph, colour = MARKS[attempt.state()]
             text.append("\n")
-            text.append(f"{glyph} {STATUS_NAMES.get(attempt.status, attempt.status)}", colour)
+            text.append(f"{glyph} {readable_code(attempt.status, ATTEMPT_STATUS_NAMES)}", colour)
             text.append(f"   try {attempt.try_number} to ")
             text.append(attempt.endpoint_uid, "bold cyan")
             text.append("   HTTP ")
             text.append(http_code(attempt.code), code_style(attempt.code))
             text.append(f"   {latency(detail.get('duration_ms') if detail else None)}")
-            trigger = TRIGGER_NAMES.get(attempt.trigger, str(attempt.trigger))
-            text.append(f"   {trigger} trigger")
+            text.append(f"   {readable_code(attempt.trigger, TRIGGER_TYPE_NAMES)} trigger")
         if detail is not None:
             tz = self.dashboard.tz
             text.append("\nattempted ", "dim")
@@ -164,6 +168,11 @@ class DetailsScreen(Screen[None]):
             text.append(full_time(parse_time(detail.get("scheduled_at")), tz))
             text.append("   application ", "dim")
             text.append(str(detail.get("app_id") or self.event.app))
+            app = self.dashboard.model.apps.get((self.event.env, self.event.app))
+            schedule = describe_retry(app.retry_strategy if app is not None else None)
+            if schedule:
+                text.append("\nretry ", "dim")
+                text.append(schedule)
         self.query_one("#details-summary", Static).update(text)
 
     def _draw(self, detail: AttemptDetail) -> None:
@@ -205,18 +214,12 @@ class DetailsScreen(Screen[None]):
     def action_retry(self) -> None:
         """Retry this event to this attempt's endpoint."""
         attempt = self.attempt
-        key = self.dashboard.model.api_key_of(self.event.env)
-        if attempt is None or key is None:
-            return
-        backend, event, uid = self.dashboard.backend, self.event, attempt.endpoint_uid
-        self.dashboard.main.call(
-            lambda: backend.retry(key, event.app, uid, event.uid),
-            f"Retrying {event.uid} → {uid}",
-        )
+        if attempt is not None:
+            self.post_message(RetryRequested(self.event, attempt.endpoint_uid))
 
     def action_curl(self) -> None:
         """This delivery as a curl command."""
-        self.dashboard.main.show_curl(self.attempt_id)
+        self.post_message(CurlRequested(self.attempt_id))
 
     def _step(self, offset: int) -> None:
         ids = [a.id for a in self.event.sorted_attempts()]
@@ -225,7 +228,7 @@ class DetailsScreen(Screen[None]):
         index = ids.index(self.attempt_id) + offset
         if 0 <= index < len(ids):
             self.attempt_id = ids[index]
-            self.dashboard.main.attempts.select_attempt(self.attempt_id)
+            self.post_message(AttemptStepped(self.attempt_id))
             self.query_one(SignaturePanel).show(None)
             self.load()
 
@@ -239,6 +242,4 @@ class DetailsScreen(Screen[None]):
 
     def action_help(self) -> None:
         """Every key."""
-        from tui.screens.help import HelpScreen
-
         self.app.push_screen(HelpScreen())

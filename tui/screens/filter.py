@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
-from tui.model import EventFilter
+from tui.filters import EventFilter
 
 STATUS_OPTIONS = [
     ("any", ""),

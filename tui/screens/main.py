@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -15,24 +15,25 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
 from emulator.client import NotFoundError, SimplyQError
+from tui.context import Dashboard, dashboard_of
 from tui.curl import curl_command
+from tui.filters import EventFilter
 from tui.format import clock_time, short
 from tui.keys import MAIN
 from tui.messages import EventChosen, EventHighlighted, ModelChanged, ScopeChosen
-from tui.model import PENDING, EndpointInfo, EventFilter, EventInfo
+from tui.publish_form import DEFAULT_PAYLOAD, PublishForm
+from tui.records import PENDING, EndpointInfo, EventInfo
+from tui.retry_schedule import describe_retry
 from tui.screens.curl import CurlScreen
 from tui.screens.details import DetailsScreen
 from tui.screens.filter import FilterScreen
 from tui.screens.help import HelpScreen
-from tui.screens.publish import DEFAULT_PAYLOAD, PublishForm, PublishScreen
+from tui.screens.publish import PublishScreen
 from tui.screens.recover import RecoverScreen
 from tui.widgets.attempt_table import AttemptTable
 from tui.widgets.event_list import EventList
 from tui.widgets.sidebar import Sidebar
 from tui.widgets.status_bar import StatusBar
-
-if TYPE_CHECKING:
-    from tui.app import DashboardApp
 
 
 class MainScreen(Screen[None]):
@@ -41,9 +42,9 @@ class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [k.binding() for k in MAIN]
 
     @property
-    def dashboard(self) -> DashboardApp:
-        """The app, typed."""
-        return cast("DashboardApp", self.app)
+    def dashboard(self) -> Dashboard:
+        """The app's shared state."""
+        return dashboard_of(self.app)
 
     def compose(self) -> ComposeResult:
         app = self.dashboard
@@ -138,16 +139,19 @@ class MainScreen(Screen[None]):
         self.attempts.border_title = (
             f"Attempts of {event.uid}  ({event.event_type})" if event is not None else "Attempts"
         )
+        application = model.apps.get((event.env, event.app)) if event is not None else None
+        schedule = describe_retry(application.retry_strategy if application else None)
+        self.attempts.border_subtitle = f"retry: {schedule}" if schedule else ""
 
     def tick(self) -> None:
         """Once a second: count down to the selected event's next tries."""
         event = self.attempts.event
         if event is not None and any(a.status == PENDING for a in event.attempts.values()):
-            self.attempts.show(event, self.dashboard.emulator_now())
+            self.attempts.show(event, self.dashboard.clock.now())
 
     def show_attempts(self, event: EventInfo | None) -> None:
         """Fill the attempt table and fetch what the listing did not say (latency, next try)."""
-        self.attempts.show(event, self.dashboard.emulator_now())
+        self.attempts.show(event, self.dashboard.clock.now())
         if event is not None:
             missing = [a.id for a in event.attempts.values() if not a.has_detail]
             if missing:
@@ -158,7 +162,7 @@ class MainScreen(Screen[None]):
         details = await self.dashboard.backend.attempt_details(ids)
         self.dashboard.model.add_snapshot_attempts(event.env, event.app, [dict(d) for d in details])
         if self.events.current is event:
-            self.attempts.show(event, self.dashboard.emulator_now())
+            self.attempts.show(event, self.dashboard.clock.now())
 
     @on(EventHighlighted)
     def _event_highlighted(self, message: EventHighlighted) -> None:
@@ -244,6 +248,10 @@ class MainScreen(Screen[None]):
         if endpoint_uid is None:
             self.notify("Select an attempt (which endpoint to retry to)", severity="warning")
             return
+        self.retry(event, endpoint_uid)
+
+    def retry(self, event: EventInfo, endpoint_uid: str) -> None:
+        """Deliver ``event`` to endpoint ``endpoint_uid`` again (in the background)."""
         key = self._api_key(event.env)
         if key is None:
             return
@@ -320,7 +328,7 @@ class MainScreen(Screen[None]):
         app = self.dashboard
 
         def said(result: dict[str, Any]) -> str:
-            app.take_clock(result)
+            app.clock.take(result)
             return f"Clock advanced to {clock_time(result.get('unix'), app.tz)}"
 
         async def advance() -> dict[str, Any]:
@@ -380,7 +388,7 @@ class MainScreen(Screen[None]):
                 )
 
         self.app.push_screen(
-            RecoverScreen(endpoint.uid, self.dashboard.emulator_now(), self.dashboard.tz), chosen
+            RecoverScreen(endpoint.uid, self.dashboard.clock.now(), self.dashboard.tz), chosen
         )
 
     def action_rotate_secret(self) -> None:

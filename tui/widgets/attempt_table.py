@@ -9,17 +9,16 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
+from emulator.client import ATTEMPT_STATUS_NAMES, TRIGGER_TYPE_NAMES
 from tui.format import (
     MARKS,
-    STATUS_NAMES,
-    TRIGGER_NAMES,
     clock_time,
     code_style,
     duration,
     http_code,
     latency,
 )
-from tui.model import FAIL, PENDING, AttemptInfo, EventInfo
+from tui.records import FAIL, PENDING, AttemptInfo, EventInfo
 
 COLUMNS = ("#", "ENDPOINT", "STATUS", "HTTP", "LATENCY", "TRIGGER", "ATTEMPTED", "NEXT TRY")
 
@@ -91,7 +90,7 @@ class AttemptTable(DataTable[Text]):
     def _cells(self, attempt: AttemptInfo, now: float | None) -> list[Text]:
         glyph, colour = MARKS[attempt.state()]
         status = Text(glyph + " ", colour)
-        status.append(STATUS_NAMES.get(attempt.status, str(attempt.status)))
+        status.append(ATTEMPT_STATUS_NAMES.get(attempt.status, str(attempt.status)))
         next_try = Text("-", "dim")
         if attempt.status == PENDING:
             if attempt.scheduled_at is None:
@@ -102,7 +101,7 @@ class AttemptTable(DataTable[Text]):
                     wait = attempt.scheduled_at - now
                     when += f" (in {duration(wait)})" if wait > 0 else " (due)"
                 next_try = Text(when, "yellow")
-        trigger = TRIGGER_NAMES.get(attempt.trigger, str(attempt.trigger))
+        trigger = TRIGGER_TYPE_NAMES.get(attempt.trigger, str(attempt.trigger))
         return [
             Text(str(attempt.try_number)),
             Text(attempt.endpoint_uid),

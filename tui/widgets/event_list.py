@@ -18,7 +18,8 @@ from textual.strip import Strip
 
 from tui.format import MARKS, clock_time
 from tui.messages import EventChosen, EventHighlighted
-from tui.model import DeliveryState, EventInfo, EventKey, Model
+from tui.model import Model
+from tui.records import DeliveryState, EventInfo, EventKey
 
 TIME_WIDTH = 8
 

@@ -9,9 +9,11 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from tui.filters import Scope
 from tui.format import percent
 from tui.messages import ScopeChosen
-from tui.model import EndpointInfo, Model, Scope
+from tui.model import Model
+from tui.records import EndpointInfo
 
 
 def endpoint_label(endpoint: EndpointInfo) -> Text:

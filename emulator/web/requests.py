@@ -1,0 +1,66 @@
+"""Reading a request: the emulator it reached, its API key, its body and its query."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.requests import Request
+
+from emulator.app import Emulator
+from emulator.bodies import parse_json_object
+from emulator.errors import PayloadTooLarge, Unauthorized
+
+
+def emulator_of(request: Request) -> Emulator:
+    """The parts of the emulator serving ``request`` (``app.state.emulator``)."""
+    emulator = request.app.state.emulator
+    assert isinstance(emulator, Emulator)
+    return emulator
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing more than ``limit`` bytes (413) without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"request body larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def json_body(request: Request, *, allow_empty: bool = False) -> dict[str, Any]:
+    """The body as a JSON object (400 otherwise), within the configured size (413)."""
+    raw = await read_body(request, emulator_of(request).config.max_body_bytes)
+    return parse_json_object(raw, allow_empty=allow_empty)
+
+
+def query_params(request: Request) -> dict[str, Sequence[str]]:
+    """Every query parameter with all its values, in order."""
+    params = request.query_params
+    return {key: params.getlist(key) for key in params}
+
+
+def bearer_key(request: Request, allowed: frozenset[str]) -> str:
+    """The request's API key, or Unauthorized saying what is wrong (never echoing a key)."""
+    send = f"send `Authorization: Bearer <{'a configured key' if allowed else 'any key'}>`"
+    header = request.headers.get("authorization")
+    if header is None:
+        raise Unauthorized(f"no Authorization header; {send}")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer":
+        raise Unauthorized(f"Authorization scheme must be Bearer; {send}")
+    if not token:
+        raise Unauthorized(f"no key after `Bearer`; {send}")
+    if allowed and token not in allowed:
+        raise Unauthorized(
+            "key not configured: this emulator accepts only the keys it was started with "
+            "(serve --api-key ... or SIMPLYQ_EMULATOR_API_KEYS)"
+        )
+    return token
