@@ -109,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     listen.add_argument("--port", type=_port, default=0, help="port to listen on (0: free)")
     listen.add_argument(
+        "--path",
+        default="/webhook",
+        help="path of the URL to register (default /webhook; every path is received)",
+    )
+    listen.add_argument(
         "--status",
         type=int,
         default=200,
@@ -371,13 +376,17 @@ def listen(args: argparse.Namespace) -> int:
             status=args.status,
             out=sys.stdout,
             secrets=(lambda: secrets) if (args.secret or args.app) else None,
+            path=args.path,
         )
     except OSError as error:
         raise CommandError(f"cannot listen on port {args.port}: {error.strerror}") from None
     try:
         if args.app:
             ensure_application(client, args.app)
-            fields = {"url": listener.url, "filter_types": args.filter_types, "active": True}
+            # An existing endpoint keeps its filters unless --filter-type says otherwise.
+            fields: dict[str, Any] = {"url": listener.url, "active": True}
+            if args.filter_types:
+                fields["filter_types"] = args.filter_types
             try:
                 client.endpoints.update(args.app, args.endpoint, fields)
             except NotFoundError:

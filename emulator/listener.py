@@ -21,7 +21,10 @@ MAX_BODY = 1024 * 1024
 
 
 class Listener:
-    """A threaded HTTP receiver on 127.0.0.1 that reports every POST to ``out``."""
+    """A threaded HTTP receiver on 127.0.0.1 that reports every POST to ``out``.
+
+    It answers a POST to any path; ``path`` only shapes ``url``, the address to register.
+    """
 
     def __init__(
         self,
@@ -31,6 +34,7 @@ class Listener:
         secrets: Callable[[], Sequence[str]] | None = None,
         out: TextIO,
         host: str = "127.0.0.1",
+        path: str = "/webhook",
     ) -> None:
         self.status = status
         self.secrets = secrets
@@ -54,7 +58,7 @@ class Listener:
         self.server = ThreadingHTTPServer((host, port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
-        self.url = f"http://{host}:{self.port}/webhook"
+        self.url = f"http://{host}:{self.port}/{path.lstrip('/')}"
 
     def report(self, path: str, headers: dict[str, str], body: bytes) -> None:
         check = "signature not checked (no secret)"

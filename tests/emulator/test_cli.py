@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -196,6 +197,63 @@ def test_listen_registers_itself_and_prints_verified_deliveries(server: Emulator
         assert published.status_code == 201
         report = read_until(process, '"hello": "listener"')
         assert "-> 500" in report and "signature ok" in report
+    finally:
+        stop(process)
+
+
+def test_listen_takes_over_an_existing_endpoint_at_its_own_url(server: EmulatorServer) -> None:
+    """The README's walk-through: the endpoint exists, listen serves exactly its URL."""
+    auth = {"Authorization": "Bearer cli-listen-existing"}
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/webhooks"
+    httpx.post(server.url + "/v1/application", headers=auth, json={"uid": "shop", "name": "Shop"})
+    created = httpx.post(
+        server.url + "/v1/application/shop/endpoint",
+        headers=auth,
+        json={"uid": "orders", "url": url, "filter_types": ["order.created"]},
+    )
+    assert created.status_code == 201
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "emulator",
+            "listen",
+            "--url",
+            server.url,
+            "--api-key",
+            auth["Authorization"].removeprefix("Bearer "),
+            "--app",
+            "shop",
+            "--endpoint",
+            "orders",
+            "--port",
+            str(port),
+            "--path",
+            "/webhooks",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        banner = read_until(process, "Listening on")
+        assert f"Listening on {url}," in banner
+        endpoint = httpx.get(server.url + "/v1/application/shop/endpoint/orders", headers=auth)
+        assert endpoint.json()["url"] == url
+        assert endpoint.json()["filter_types"] == ["order.created"]
+        for event_type in ("order.shipped", "order.created"):
+            published = httpx.post(
+                server.url + "/v1/application/shop/event",
+                headers=auth,
+                json={"event_type": event_type, "payload": {"type": event_type}},
+            )
+            assert published.status_code == 201
+        report = read_until(process, '"type": "order.created"')
+        assert "POST /webhooks -> 200  signature ok" in report
+        assert "order.shipped" not in report, "the endpoint's filter still applies"
     finally:
         stop(process)
 

@@ -1,4 +1,4 @@
-"""Replays every exchange recorded from production (``shared/reference/recorded/*.http``)
+"""Replays every exchange recorded from production (``reference/recorded/*.http``)
 against the emulator and compares the answers' shape: status code, the set of JSON keys at
 every level (list items too), the JSON type of every value, empty bodies and Content-Type.
 Values (ids, timestamps) are not compared: they differ from run to run.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,13 +28,7 @@ from tests.emulator.helpers import (
     local_client,
     settle,
 )
-
-RECORDED = Path(
-    os.environ.get(
-        "SIMPLYQ_RECORDED_DIR",
-        Path(__file__).resolve().parents[3] / "shared" / "reference" / "recorded",
-    )
-)
+from tests.reference import RECORDED
 
 # Keys the emulator sends beyond what production recorded: the ONE list, with the reason.
 # (recording name pattern, JSON path of the extra key) -> why it is there.

@@ -1,6 +1,6 @@
 """Where production (and so the emulator) knowingly differs from the published reference.
 
-This is the ONE list ``test_contract.py`` reads. The reference (``shared/reference/openapi.yml``)
+This is the ONE list ``test_contract.py`` reads. The reference (``reference/openapi.yml``)
 is loaded as it is, then each ``Deviation`` below amends it; schemathesis checks every answer of
 the emulator against the amended reference. Each entry says why, and where that is written down:
 a production recording (``recorded/…``, which wins over the reference), ``FIDELITY.md``
@@ -15,21 +15,13 @@ from __future__ import annotations
 
 import copy
 import functools
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-REFERENCE = Path(
-    os.environ.get(
-        "SIMPLYQ_REFERENCE_DIR", Path(__file__).resolve().parents[3] / "shared" / "reference"
-    )
-)
-OPENAPI = REFERENCE / "openapi.yml"
-RECORDED = REFERENCE / "recorded"
+from tests.reference import OPENAPI, RECORDED
 
 Schema = dict[str, Any]
 METHODS = ("get", "put", "post", "delete", "patch")

@@ -1,7 +1,7 @@
 """Contract conformance, checked by schemathesis against a live emulator on 127.0.0.1.
 
 Schemathesis generates requests for all 22 operations of the published reference
-(``shared/reference/openapi.yml``), valid ones and invalid ones, and checks every answer:
+(``reference/openapi.yml``), valid ones and invalid ones, and checks every answer:
 never a 5xx, a documented status code and content type, and a body that conforms to the
 reference as amended by ``contract_exceptions.DEVIATIONS`` (where production differs, each with
 its reason and source). Half of the cases aim at resources that exist (an application with an
@@ -41,14 +41,13 @@ from tests.emulator.delivery_helpers import Env, Receiver, running_emulator
 from tests.hardening import tally
 from tests.hardening.contract_exceptions import (
     DEVIATIONS,
-    OPENAPI,
-    RECORDED,
     Deviation,
     Witness,
     amended_reference,
     load_reference,
     operations,
 )
+from tests.reference import OPENAPI, RECORDED
 
 MAX_EXAMPLES = int(os.environ.get("HARDENING_MAX_EXAMPLES", "25"))
 RANDOM = os.environ.get("HARDENING_RANDOM") == "1"
