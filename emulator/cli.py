@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 from emulator import __version__
 from emulator.config import DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, EmulatorConfig
+from emulator.datadir import DataDirError, DataDirInUse
 
 EXAMPLE_KEY = "sk_test_emulator"
 DEFAULT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
@@ -237,6 +238,16 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     )
 
 
+def in_use_message(error: DataDirInUse) -> str:
+    """One line: who owns the data directory, and how to use that emulator instead."""
+    if error.url is None:
+        return f"{error}; wait for it, stop it, or choose another --data-dir"
+    return (
+        f"{error}; attach to it with `simplyq-emulator tui --url {error.url}` (pytest: "
+        f"--simplyq-url {error.url}), or stop it, or choose another --data-dir"
+    )
+
+
 def serve(config: EmulatorConfig) -> int:
     from emulator.server import bind_socket, uvicorn_server
 
@@ -252,7 +263,11 @@ def serve(config: EmulatorConfig) -> int:
     port = sock.getsockname()[1]
     try:
         server = uvicorn_server(config)
-    except Exception as error:  # unreadable data directory and the like
+    except DataDirInUse as error:
+        print(f"simplyq-emulator: {in_use_message(error)}", file=sys.stderr)
+        sock.close()
+        return 1
+    except Exception as error:  # DataDirError: a damaged or unwritable data directory
         print(f"simplyq-emulator: cannot start: {error}", file=sys.stderr)
         sock.close()
         return 1
@@ -424,6 +439,10 @@ def dashboard(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     try:
         server = EmulatorServer(config, port=config.port).start()
+    except DataDirInUse as error:
+        raise CommandError(in_use_message(error)) from None
+    except DataDirError as error:
+        raise CommandError(f"cannot start: {error}") from None
     except OSError as error:
         raise CommandError(
             f"cannot listen on {config.host}:{config.port}: {error.strerror or error}"
