@@ -20,6 +20,7 @@ from emulator.http import JSONResponse, error_response
 from emulator.repository import Repository, StorageFailed
 from emulator.routes import Api
 from emulator.service import Service
+from emulator.ui import ui_routes
 
 
 @dataclass
@@ -77,7 +78,7 @@ def create_app(
     api = Api(emulator.service, config)
     control = Control(emulator.repository, emulator.clock, config, emulator.delivery)
     app = Starlette(
-        routes=[*api.routes(), *control.routes()],
+        routes=[*api.routes(), *control.routes(), *ui_routes()],
         lifespan=lifespan,
         exception_handlers={
             HTTPException: http_error,
