@@ -10,6 +10,9 @@ const OVERSCAN = 10;
 const timeline = globalThis.simplyqTimeline;
 const $ = (id) => document.getElementById(id);
 const api = new Api(localStorage);
+// `?env=...&app=...` opens the page on one application (links from elsewhere, tests).
+const wanted = new URLSearchParams(location.search);
+const preferred = (name) => wanted.get(name) || localStorage.getItem("simplyq." + name);
 
 const state = {
   envs: [], env: null, app: null,
@@ -113,8 +116,10 @@ function applyChange(change) {
     renderEndpointFilter();
   } else if (change.kind === "event") {
     addEvent(data);
+    state.listing?.streamed.push(data.uid);
   } else if (change.kind === "attempt") {
     addAttempt(data);
+    state.listing?.streamedAttempts.add(data.id);
     if (state.selected && (state.selected.id === data.event_id || state.selected.id === data.id)) {
       refreshDetailSoon();
     }
@@ -134,7 +139,7 @@ async function refreshEnvironments(reload = false) {
   try {
     const body = await api.call("GET", "/_emulator/environments");
     state.envs = body.data;
-    const saved = localStorage.getItem("simplyq.env");
+    const saved = preferred("env");
     const current = state.env && state.envs.find((e) => e.id === state.env.id);
     if (current) {
       state.env = current;
@@ -166,7 +171,7 @@ async function selectEnv(id) {
   if (state.env) localStorage.setItem("simplyq.env", state.env.id);
   renderSelectors();
   const apps = state.env ? state.env.applications : [];
-  const saved = localStorage.getItem("simplyq.app");
+  const saved = preferred("app");
   await selectApp(apps.includes(saved) ? saved : apps[apps.length - 1] || null);
 }
 
@@ -177,14 +182,26 @@ async function selectApp(uid) {
   await loadApp();
 }
 
-/** List the selected application: endpoints, then every event, then every attempt. */
+/**
+ * List the selected application: endpoints, then every event, then every attempt. Listing the
+ * same application again (after a reconnect) keeps the rows shown meanwhile, then drops what
+ * is gone (the emulator was reset while away).
+ */
 async function loadApp() {
   const generation = ++state.generation;
   const stale = () => generation !== state.generation;
-  Object.assign(state, {
-    endpoints: new Map(), events: [], eventIndex: new Map(), attempts: new Map(),
-    byEvent: new Map(), types: new Set(), typesChanged: true, firstRows: false,
-  });
+  const again = Boolean(state.app) && state.loadedApp === state.app;
+  if (!again) {
+    Object.assign(state, {
+      events: [], eventIndex: new Map(), attempts: new Map(), byEvent: new Map(),
+      types: new Set(), typesChanged: true, firstRows: false, selected: null,
+    });
+    fill($("detail"), el("p", { class: "muted", text: "Pick an event or an attempt." }));
+  }
+  state.loadedApp = state.app;
+  const listed = { events: [], attempts: new Set(), streamed: [], streamedAttempts: new Set() };
+  state.listing = listed;
+  state.endpoints = new Map();
   renderEndpoints();
   schedule();
   if (!state.app) return;
@@ -199,24 +216,46 @@ async function loadApp() {
     renderEndpointFilter();
     await api.pages(appPath("/event"), key, (items) => {
       if (stale()) return false;
-      items.forEach(addEvent);
+      for (const event of items) {
+        listed.events.push(event.uid);
+        addEvent(event);
+      }
       schedule();
       return true;
     });
     await Promise.all([...state.endpoints.keys()].map((ep) =>
       api.pages(appPath("/endpoint/{}/delivery_attempt", ep), key, (items) => {
         if (stale()) return false;
-        items.forEach(addAttempt);
+        for (const attempt of items) {
+          listed.attempts.add(attempt.id);
+          addAttempt(attempt);
+        }
         schedule();
         return true;
       })));
-    if (!stale()) {
-      performance.mark("simplyq:loaded");
-      refreshDetailSoon();
-    }
+    if (stale()) return;
+    if (again) prune(listed);
+    state.listing = null;
+    performance.mark("simplyq:loaded");
+    refreshDetailSoon();
   } catch (error) {
     if (!stale()) notice(`cannot list application ${state.app}: ${error.message}`, true);
   }
+}
+
+/** After listing again: keep what was listed or streamed meanwhile, in the listing's order. */
+function prune(listed) {
+  const order = [...listed.events, ...listed.streamed];
+  const kept = [...new Set(order)].map((uid) => state.eventIndex.get(uid)).filter(Boolean);
+  state.events = kept;
+  state.eventIndex = new Map(kept.map((e) => [e.uid, e]));
+  for (const [id, attempt] of state.attempts) {
+    if (!listed.attempts.has(id) && !listed.streamedAttempts.has(id)) {
+      state.attempts.delete(id);
+      state.byEvent.get(attempt.event_id)?.delete(id);
+    }
+  }
+  schedule();
 }
 
 async function refreshClock() {

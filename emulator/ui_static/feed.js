@@ -3,7 +3,6 @@
 // asks for. When the stream ends or breaks (the emulator restarted), it reconnects, and
 // `onOpen` lets the page list again what it may have missed.
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class Feed {
   constructor({ url, headers, onChange, onOpen, onState }) {
@@ -23,9 +22,17 @@ export class Feed {
     if (this.controller) this.controller.abort();
   }
 
-  /** Drop the connection and open a new one (a new key). */
+  /** Drop the connection and open a new one now (a new key). */
   restart() {
     if (this.controller) this.controller.abort();
+    if (this.wake) this.wake();
+  }
+
+  pause(ms) {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => { clearTimeout(timer); resolve(); };
+    }).finally(() => { this.wake = null; });
   }
 
   async loop() {
@@ -55,7 +62,7 @@ export class Feed {
       }
       if (this.stopped) return;
       this.onState(why === "unauthorized" ? "unauthorized" : "reconnecting", why);
-      await sleep(why === "unauthorized" ? 3000 : delay);
+      await this.pause(why === "unauthorized" ? 3000 : delay);
       delay = Math.min(delay * 2, 2000);
     }
   }
