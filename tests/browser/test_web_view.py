@@ -76,7 +76,13 @@ def cells(driver: WebDriver, uid: str) -> list[str]:
 
 
 def count(driver: WebDriver, selector: str) -> int:
-    return int(driver.execute_script("return document.querySelectorAll(arguments[0]).length", selector))
+    script = "return document.querySelectorAll(arguments[0]).length"
+    return int(driver.execute_script(script, selector))
+
+
+def connection(driver: WebDriver) -> str:
+    """The page's connection badge: connecting, live, reconnecting, unauthorized."""
+    return str(driver.find_element("id", "conn").get_attribute("data-state"))
 
 
 def keep_screenshot(driver: WebDriver, name: str) -> None:
@@ -122,7 +128,8 @@ def test_the_detail_shows_the_exchange_and_retry_adds_an_attempt(
     # The signature check: the endpoint's secret matches, another one does not.
     click(page, "#detail .sig button:nth-of-type(2)")
     wait_until(page, lambda d: "signature 1 of 1 matches" in (text(d, ".sig") or ""))
-    page.execute_script("document.getElementById('secret').value = arguments[0]", "whsec_" + "A" * 64)
+    wrong = "whsec_" + "A" * 64
+    page.execute_script("document.getElementById('secret').value = arguments[0]", wrong)
     click(page, "#check-signature")
     wait_until(page, lambda d: "no signature matches" in (text(d, ".sig") or ""))
     # Retry from the attempt, then back to the event: a second, manual attempt.
@@ -217,9 +224,9 @@ def test_the_page_reconnects_to_a_restarted_emulator(page: WebDriver, tmp_path: 
             wait_until(page, lambda d: row(d, "before"))
     finally:
         first.stop()
-    wait_until(page, lambda d: d.find_element("id", "conn").get_attribute("data-state") != "live")
+    wait_until(page, lambda d: connection(d) != "live")
     with EmulatorServer(config, port=port), local_client(url, key) as client:
-        wait_until(page, lambda d: d.find_element("id", "conn").get_attribute("data-state") == "live")
+        wait_until(page, lambda d: connection(d) == "live")
         publish(client, "shop", uid="after")
         wait_until(page, lambda d: row(d, "after"))
         assert row(page, "before")
@@ -231,9 +238,7 @@ def test_with_api_key_the_page_asks_for_it(page: WebDriver) -> None:
         create_app(client, "shop")
         publish(client, "shop", uid="guarded")
         page.get(server.url + UI_PATH)
-        wait_until(
-            page, lambda d: d.find_element("id", "conn").get_attribute("data-state") == "unauthorized"
-        )
+        wait_until(page, lambda d: connection(d) == "unauthorized")
         assert count(page, '#window [data-event="guarded"]') == 0
         page.find_element("id", "key").send_keys("sk_team")
         click(page, "#keyform button")

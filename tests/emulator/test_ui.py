@@ -53,9 +53,7 @@ def test_the_page_references_only_files_that_are_served(server: EmulatorServer) 
     page = asset_text("index.html")
     referenced = re.findall(r'(?:src|href)="/_emulator/ui/([^"]+)"', page)
     imported = {
-        name
-        for script in SCRIPTS
-        for name in re.findall(r'from "\./([^"]+)"', asset_text(script))
+        name for script in SCRIPTS for name in re.findall(r'from "\./([^"]+)"', asset_text(script))
     }
     assert referenced and imported
     with local_client(server.url) as http:
