@@ -45,6 +45,18 @@
           headers(a.response_headers), el("pre", { class: "response-body", text: a.response || "" }))));
   }
 
+  /** Each attempt with its try number to its own endpoint. */
+  function numbered(attempts) {
+    const seen = new Map();
+    return attempts.map((a) => {
+      const n = (seen.get(a.endpoint_id) || 0) + 1;
+      seen.set(a.endpoint_id, n);
+      return [a, n];
+    });
+  }
+
+  const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+
   function event(e) {
     const attempts = e.attempts || [];
     const body = e.body ?? JSON.stringify(e.payload);
@@ -54,7 +66,7 @@
         ? timeline.draw({ start: e.created_at, rows: timeline.rowsFrom(attempts) })
         : el("p", { class: "muted", text: "no tries" }),
       el("pre", { class: "payload", text: JSON.stringify(e.payload, null, 2) }),
-      attempts.map((a, i) => attempt(a, i + 1, body)));
+      numbered(attempts).map(([a, n]) => attempt(a, n, body)));
   }
 
   function test(t) {
@@ -64,7 +76,7 @@
     const bad = t.outcome === "failed" || t.outcome === "error";
     return el("details", { class: "test", "data-outcome": t.outcome, "data-nodeid": t.nodeid, open: bad },
       el("summary", {}, el("span", { class: `badge o-${t.outcome}`, text: t.outcome }), t.nodeid,
-        el("span", { class: "muted", text: ` · ${events} events, ${attempts} attempts · ${t.duration} s` })),
+        el("span", { class: "muted", text: ` · ${plural(events, "event", "events")}, ${plural(attempts, "attempt", "attempts")} · ${t.duration} s` })),
       el("div", { class: "body" },
         t.failure ? el("pre", { class: "failure", text: t.failure }) : null,
         t.notes.map((n) => el("p", { class: "muted", text: n })),
