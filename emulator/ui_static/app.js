@@ -214,7 +214,8 @@ async function loadApp() {
     });
     renderEndpoints();
     renderEndpointFilter();
-    await api.pages(appPath("/event"), key, (items) => {
+    // Events and each endpoint's attempts are listed side by side.
+    await Promise.all([api.pages(appPath("/event"), key, (items) => {
       if (stale()) return false;
       for (const event of items) {
         listed.events.push(event.uid);
@@ -222,8 +223,7 @@ async function loadApp() {
       }
       schedule();
       return true;
-    });
-    await Promise.all([...state.endpoints.keys()].map((ep) =>
+    }), ...[...state.endpoints.keys()].map((ep) =>
       api.pages(appPath("/endpoint/{}/delivery_attempt", ep), key, (items) => {
         if (stale()) return false;
         for (const attempt of items) {
@@ -232,7 +232,7 @@ async function loadApp() {
         }
         schedule();
         return true;
-      })));
+      }))]);
     if (stale()) return;
     if (again) prune(listed);
     state.listing = null;
