@@ -61,7 +61,9 @@ input.dispatchEvent(new Event("input"));
 requestAnimationFrame(() => setTimeout(() => done(performance.now() - started)));
 """
 
-MARK = "const m = performance.getEntriesByName(arguments[0]); return m.length ? m[0].startTime : null"
+MARK = (
+    "const m = performance.getEntriesByName(arguments[0]); return m.length ? m[0].startTime : null"
+)
 
 
 def measure(url: str, events: int, publishes: int) -> tuple[float, float, float, list[float]]:

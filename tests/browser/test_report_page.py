@@ -27,7 +27,8 @@ def published(server: EmulatorServer, refused: bool) -> SimplyQEnvironment:
     if refused:
         client.endpoints.create("shop", {"uid": "billing", "url": failing_hook(503)})
     payload = {"html": HOSTILE, "total": 12.5}
-    client.events.create("shop", {"uid": "evt-1", "event_type": "order.created", "payload": payload})
+    event = {"uid": "evt-1", "event_type": "order.created", "payload": payload}
+    client.events.create("shop", event)
     environment.clock.settle()
     for _ in range(3 if refused else 0):
         environment.clock.to_next_due()
