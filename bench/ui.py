@@ -8,9 +8,10 @@ published through the API to an application with one endpoint (a local receiver 
 and every delivery is settled before measuring. The page runs in headless Chromium (the
 system's, see bench/chromium.py).
 
-- *time to interactive*: from navigation start until every stored event and attempt is listed
-  and drawn (the page's ``simplyq:loaded`` mark), and until the first rows are drawn
-  (``simplyq:first-rows``); then how long a search over all of them takes to redraw;
+- *time to interactive*: from navigation start until the first rows are drawn (the page's
+  ``simplyq:first-rows`` mark) and a search typed right then has been answered and redrawn
+  (the rest of the list still streaming in); also when every stored event and attempt is
+  listed (``simplyq:loaded``) and how long a search over all of them takes to redraw;
 - *publish to row*: in the page, from sending ``POST /event`` until its row is in the DOM
   (a MutationObserver), median (p50) and p90 over ``--publishes`` publishes.
 
@@ -24,11 +25,15 @@ import asyncio
 import os
 import statistics
 import sys
+from typing import TYPE_CHECKING
 
 from bench.chromium import chromium, missing
 from bench.tui import API_KEY, APP, emulator, receiver, seed
 from emulator.repository import environment_key
 from emulator.ui import UI_PATH
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
 
 INTERACTIVE_GOAL = 2.0
 ROW_GOAL = 0.250
@@ -52,13 +57,16 @@ fetch(`/v1/application/${app}/event`, {
 }).then((r) => { if (!r.ok) { observer.disconnect(); done(-r.status); } });
 """
 
+# Runs in the page: type a search, and resolve with [ms it took, page time at the end] once
+# the list is redrawn.
 SEARCH = """
 const [needle, done] = arguments;
 const input = document.getElementById("search");
 const started = performance.now();
 input.value = needle;
 input.dispatchEvent(new Event("input"));
-requestAnimationFrame(() => setTimeout(() => done(performance.now() - started)));
+const end = () => done([performance.now() - started, performance.now()]);
+requestAnimationFrame(() => setTimeout(end));
 """
 
 MARK = (
@@ -66,21 +74,28 @@ MARK = (
 )
 
 
+def wait_for_mark(driver: WebDriver, name: str) -> float:
+    """When (page ms since navigation) the page set the mark ``name``."""
+    while True:
+        at = driver.execute_script(MARK, name)
+        if at is not None:
+            return float(at)
+        if driver.execute_script("return performance.now()") > LOAD_TIMEOUT * 1000:
+            raise RuntimeError(f"the page never reached {name}")
+
+
 def measure(url: str, events: int, publishes: int) -> tuple[float, float, float, list[float]]:
-    """(seconds to interactive, seconds to first rows, search ms, publish-to-row seconds)."""
+    """(seconds to interactive, seconds until all is listed, search ms over all, publish-to-row
+    seconds)."""
     with chromium() as driver:
         driver.get(f"{url}{UI_PATH}?env={environment_key(API_KEY)}&app={APP}")
-        deadline = LOAD_TIMEOUT * 1000
-        loaded = None
-        while loaded is None:
-            loaded = driver.execute_script(MARK, "simplyq:loaded")
-            now = driver.execute_script("return performance.now()")
-            if loaded is None and now > deadline:
-                raise RuntimeError("the page did not finish listing")
-        first = driver.execute_script(MARK, "simplyq:first-rows")
+        wait_for_mark(driver, "simplyq:first-rows")
+        _, interactive = driver.execute_async_script(SEARCH, "0001")
+        driver.execute_async_script(SEARCH, "")
+        loaded = wait_for_mark(driver, "simplyq:loaded")
         shown = driver.execute_script("return document.getElementById('count').textContent")
         print(f"  page lists: {shown}", flush=True)
-        search_ms = float(driver.execute_async_script(SEARCH, "000123"))
+        search_ms, _ = driver.execute_async_script(SEARCH, "0001")
         driver.execute_async_script(SEARCH, "")
         latencies: list[float] = []
         for n in range(publishes):
@@ -89,7 +104,7 @@ def measure(url: str, events: int, publishes: int) -> tuple[float, float, float,
                 raise RuntimeError(f"publish {n} failed: HTTP {-ms:.0f}")
             latencies.append(ms / 1000)
             driver.execute_script("return 0")  # a beat between publishes, as a user would
-    return loaded / 1000, (first or 0) / 1000, search_ms, latencies
+    return float(interactive) / 1000, loaded / 1000, float(search_ms), latencies
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,13 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     with receiver() as hook, emulator() as url:
         seconds = asyncio.run(seed(url, hook, args.events))
         print(f"seeded {args.events:,} events (delivered) in {seconds:.1f} s", flush=True)
-        interactive, first, search_ms, latencies = measure(url, args.events, args.publishes)
+        interactive, listed, search_ms, latencies = measure(url, args.events, args.publishes)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"machine: {os.cpu_count()} cores, load average {load:.2f}")
     ok_start = interactive < INTERACTIVE_GOAL
     print(
         f"time to interactive with {args.events:,} events: {interactive:.2f} s "
-        f"(first rows at {first:.2f} s; a search over all redraws in {search_ms:.0f} ms)  "
+        f"(all listed at {listed:.2f} s; then a search over all redraws in {search_ms:.0f} ms)  "
         f"(goal < {INTERACTIVE_GOAL:g} s)  {'PASS' if ok_start else 'FAIL'}"
     )
     p50 = statistics.median(latencies)

@@ -260,7 +260,10 @@ function prune(listed) {
 
 async function refreshClock() {
   try {
+    const before = state.clock?.unix;
     state.clock = await api.call("GET", "/_emulator/clock");
+    // The timeline's "now" line moves with the clock.
+    if (state.clock.unix !== before && state.selected?.kind === "event") refreshDetailSoon();
     $("clock-now").textContent = "clock: " + when(state.clock.now);
     $("clock-due").textContent = state.clock.next_due ? "next due " + when(state.clock.next_due) : "nothing due";
   } catch {

@@ -145,9 +145,9 @@ def test_running_the_clock_fills_the_timeline(
 ) -> None:
     create_app(env_client, "shop")  # the default schedule: 7 tries over 10 h 43 min
     create_endpoint(env_client, "shop", "orders")
-    create_endpoint(env_client, "shop", "broken", url=failing_hook(500))
     for n in range(4):  # neighbours in the list, delivered at once
         publish(env_client, "shop", event_type="order.paid", payload={"n": n})
+    create_endpoint(env_client, "shop", "broken", url=failing_hook(500))
     event = publish(env_client, "shop", uid="evt-retries")
     env_client.post("/_emulator/clock", json={"timeout": 5})
     open_app(page, ui_server.url, env_client, "shop")
@@ -164,6 +164,14 @@ def test_running_the_clock_fills_the_timeline(
         ".map(t => t.firstChild.textContent)"
     )
     assert sorted(lanes) == ["broken", "orders"]
+    # The clock's "now" line follows the clock to the last try.
+    now_at_last_try = (
+        "const marks = [...document.querySelectorAll('#detail svg.timeline circle.made')];"
+        "const now = document.querySelector('#detail svg.timeline line.now');"
+        "return !!now && Math.max(...marks.map(m => +m.getAttribute('cx')))"
+        " <= +now.getAttribute('x1') + 0.5"
+    )
+    wait_until(page, lambda d: d.execute_script(now_at_last_try))
     keep_screenshot(page, "ui.png")
 
 
@@ -243,3 +251,51 @@ def test_with_api_key_the_page_asks_for_it(page: WebDriver) -> None:
         page.find_element("id", "key").send_keys("sk_team")
         click(page, "#keyform button")
         wait_until(page, lambda d: row(d, "guarded"), timeout=8)
+
+
+def test_the_actions_publish_toggle_rotate_and_recover(
+    page: WebDriver, ui_server: EmulatorServer, env_client: httpx.Client
+) -> None:
+    create_app(env_client, "shop")
+    create_endpoint(env_client, "shop", "orders")
+    secret = env_client.get("/v1/application/shop/endpoint/orders/secret").json()["key"]
+    open_app(page, ui_server.url, env_client, "shop")
+    wait_until(page, lambda d: count(d, '#endpoint-list tr[data-endpoint="orders"]') == 1)
+    fill_form = (
+        "const f = document.getElementById('publish'); f.uid.value = arguments[0]; "
+        "f.payload.value = arguments[1]; f.requestSubmit()"
+    )
+    page.execute_script(fill_form, "evt-form", "{not json")
+    wait_until(page, lambda d: "the payload is not JSON" in (text(d, "#notice") or ""))
+    page.execute_script(fill_form, "evt-form", '{"from": "the form"}')
+    wait_until(page, lambda d: row(d, "evt-form"))
+    assert env_client.get("/v1/application/shop/event/evt-form").json()["payload"] == {
+        "from": "the form"
+    }
+
+    click(page, '#endpoint-list tr[data-endpoint="orders"] button.toggle')
+    wait_until(
+        page, lambda d: "Enable" in (text(d, '#endpoint-list tr[data-endpoint="orders"]') or "")
+    )
+    assert env_client.get("/v1/application/shop/endpoint/orders").json()["active"] is False
+    click(page, '#endpoint-list tr[data-endpoint="orders"] button.toggle')
+    wait_until(
+        page, lambda d: "Disable" in (text(d, '#endpoint-list tr[data-endpoint="orders"]') or "")
+    )
+
+    click(page, '#endpoint-list tr[data-endpoint="orders"] button.rotate')
+    wait_until(page, lambda d: "rotated" in (text(d, "#notice") or ""))
+    rotated = env_client.get("/v1/application/shop/endpoint/orders/secret").json()["key"]
+    assert rotated != secret
+
+    page.execute_script(
+        "document.querySelector('#endpoint-list input[type=datetime-local]').value = arguments[0]",
+        "2020-01-01T00:00:00",
+    )
+    click(page, '#endpoint-list tr[data-endpoint="orders"] button.recover')
+    wait_until(
+        page,
+        lambda d: (
+            "recovery of orders since 2020-01-01T00:00:00Z started" in (text(d, "#notice") or "")
+        ),
+    )
