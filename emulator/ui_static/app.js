@@ -106,6 +106,10 @@ function applyChange(change) {
     else if (!apps.includes(data.uid)) apps.push(data.uid);
     renderSelectors();
     if (!state.app && change.action !== "deleted") selectApp(data.uid);
+    if (state.app === data.uid && change.action === "deleted") {
+      const apps = state.env.applications;
+      selectApp(apps.length ? apps[apps.length - 1] : null);
+    }
     return;
   }
   if (data.app_id !== state.app) return;

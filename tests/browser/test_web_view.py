@@ -299,3 +299,16 @@ def test_the_actions_publish_toggle_rotate_and_recover(
             "recovery of orders since 2020-01-01T00:00:00Z started" in (text(d, "#notice") or "")
         ),
     )
+
+
+def test_a_reset_environment_empties_the_page(
+    page: WebDriver, ui_server: EmulatorServer, env_client: httpx.Client
+) -> None:
+    create_app(env_client, "shop")
+    publish(env_client, "shop", uid="evt-doomed")
+    open_app(page, ui_server.url, env_client, "shop")
+    wait_until(page, lambda d: row(d, "evt-doomed"))
+    key = env_client.headers["authorization"].split(" ", 1)[1]
+    assert env_client.post("/_emulator/reset", json={"api_key": key}).status_code == 204
+    wait_until(page, lambda d: count(d, "#window .row") == 0)
+    assert "(none yet)" in (text(page, "#app") or "")
