@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -116,7 +117,23 @@ def test_with_api_key_the_page_loads_but_its_data_needs_the_key(keyed: EmulatorS
         assert http.get("/_emulator/environments", headers=right).status_code == 200
 
 
-def test_the_wheel_carries_the_page() -> None:
-    # Read through importlib.resources, as an installed package would be.
-    assert "<html" in asset_text("index.html")
-    assert "simplyqTimeline" in asset_text("timeline.js")
+def test_the_package_data_carries_every_file_of_the_page() -> None:
+    tomllib = pytest.importorskip("tomllib")
+    root = Path(__file__).resolve().parents[2]
+    package_data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]
+    shipped = {
+        str(path.relative_to(root / "emulator"))
+        for pattern in package_data["emulator"]
+        for path in (root / "emulator").glob(pattern)
+    }
+    assert {f"ui_static/{name}" for name in ASSETS} <= shipped
+    # Nothing in the folder that the server would not serve (a forgotten file).
+    assert {p.name for p in (root / "emulator" / "ui_static").iterdir()} == set(ASSETS)
+    report = {
+        str(path.relative_to(root / "pytest_plugin"))
+        for pattern in package_data["pytest_plugin"]
+        for path in (root / "pytest_plugin").glob(pattern)
+    }
+    assert report == {"report_assets/report.js", "report_assets/report.css"}
