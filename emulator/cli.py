@@ -288,6 +288,7 @@ def serve(config: EmulatorConfig) -> int:
             ),
             f"  Data:      {where}",
             f"  Try:       curl -H 'Authorization: Bearer {key}' http://{host}:{port}/v1/application",
+            f"  Web view:  http://{host}:{port}/_emulator/ui",
             "Press Ctrl-C to stop.",
         ]
     )

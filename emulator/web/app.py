@@ -19,6 +19,7 @@ from emulator.delivery import ClientFactory
 from emulator.errors import EmulatorError, NotFound, Unroutable
 from emulator.web import api, control
 from emulator.web.responses import error_response
+from emulator.web.ui import ui_routes
 
 # serve's log levels at which the console shows a line per error answer (emulator.hints).
 HINT_LOG_LEVELS = frozenset({"warning", "info", "debug", "trace"})
@@ -58,7 +59,7 @@ def create_app(
 ) -> Starlette:
     """The ASGI app of a new emulator (its parts at ``app.state.emulator``)."""
     app = Starlette(
-        routes=[*api.ROUTES, *control.ROUTES],
+        routes=[*api.ROUTES, *control.ROUTES, *ui_routes()],
         lifespan=lifespan,
         exception_handlers={
             HTTPException: http_error,
