@@ -136,4 +136,4 @@ def test_the_package_data_carries_every_file_of_the_page() -> None:
         for pattern in package_data["pytest_plugin"]
         for path in (root / "pytest_plugin").glob(pattern)
     }
-    assert {"report_assets/report.js", "report_assets/report.css"} <= report
+    assert report == {"py.typed", "report_assets/report.js", "report_assets/report.css"}
