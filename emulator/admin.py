@@ -206,9 +206,7 @@ class Admin:
         repo = self.repo
         env = repo.find_environment(api_key)
         apps = repo.apps_of_env.get(env.key, []) if env else []
-        attempts = (
-            [a for a in repo.attempts.by_key.values() if a.env == env.key] if env else []
-        )
+        attempts = [a for a in repo.attempts.by_key.values() if a.env == env.key] if env else []
         return {
             "counts": {
                 "environments": 1 if env else 0,
