@@ -50,7 +50,8 @@ class DashboardApp(App[None]):
     started with ``--api-key`` (and is the publish form's default); ``admin_key``, that
     emulator's admin key, lets it show every environment and move the clock. Tests pass
     ``transport`` (an httpx transport), ``tz`` (to show times in a fixed zone),
-    ``display_url`` (shown instead of the URL) and ``ticks=False`` (no once-a-second refresh: a still screen).
+    ``display_url`` (shown instead of the URL) and ``ticks=False`` (no once-a-second
+    refresh: a still screen).
     """
 
     CSS_PATH = "app.tcss"
