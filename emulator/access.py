@@ -103,31 +103,38 @@ def identify(token: str | None, api_keys: frozenset[str], admin_key: str | None)
     )
 
 
+def admit(action: Action, caller: Caller) -> None:
+    """Refuse at once a caller whose role may never ``action`` (before its request is read):
+    Unauthorized (401) without a key, Forbidden (403) for an environment key."""
+    if RULES[action][caller.role] is not Access.DENIED:
+        return
+    if caller.role is Role.ANONYMOUS:
+        raise Unauthorized(
+            f"no Authorization header: to {action.value}, send `Authorization: Bearer "
+            f"<a configured key>` (its own environment) or the admin key ({ADMIN_KEY_SOURCES})"
+        )
+    why = (
+        "the emulator clock is shared by every environment (an environment key may read "
+        "it and wait for due deliveries); "
+        if action is Action.CLOCK_CHANGE
+        else ""
+    )
+    raise Forbidden(
+        f"only the admin key may {action.value}",
+        hint=f"only the admin key may {action.value}: {why}send the admin key "
+        f"({ADMIN_KEY_SOURCES})",
+    )
+
+
 def decide(action: Action, caller: Caller, target: str | None = None) -> Scope:
     """What ``caller`` may reach through ``action``; ``target`` is the environment a targeted
     action's request names (None: all). Unauthorized (401) or Forbidden (403) otherwise."""
+    admit(action, caller)
     access = RULES[action][caller.role]
     if access is Access.ALL:
         return Scope(target)
     if access is Access.MINIMAL:
         return Scope(minimal=True)
-    if access is Access.DENIED:
-        if caller.role is Role.ANONYMOUS:
-            raise Unauthorized(
-                f"no Authorization header: to {action.value}, send `Authorization: Bearer "
-                f"<a configured key>` (its own environment) or the admin key ({ADMIN_KEY_SOURCES})"
-            )
-        why = (
-            "the emulator clock is shared by every environment (an environment key may read "
-            "it and wait for due deliveries); "
-            if action is Action.CLOCK_CHANGE
-            else ""
-        )
-        raise Forbidden(
-            f"only the admin key may {action.value}",
-            hint=f"only the admin key may {action.value}: {why}send the admin key "
-            f"({ADMIN_KEY_SOURCES})",
-        )
     own = caller.api_key
     if action in TARGETED:
         if target is None:

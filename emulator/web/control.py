@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from emulator.access import Action, Caller, Role, decide, identify
+from emulator.access import Action, Caller, Role, admit, decide, identify
 from emulator.admin import parse_clock_change
 from emulator.bodies import opt_str
 from emulator.web.requests import bearer_key, emulator_of, json_body
@@ -40,6 +40,7 @@ async def health(request: Request) -> Response:
 
 async def reset(request: Request) -> Response:
     caller = caller_of(request)
+    admit(Action.RESET, caller)
     target = opt_str(await json_body(request, allow_empty=True), "api_key")
     scope = decide(Action.RESET, caller, target)
     await emulator_of(request).admin.reset(scope.api_key)
@@ -53,6 +54,7 @@ async def get_clock(request: Request) -> Response:
 
 async def set_clock(request: Request) -> Response:
     caller = caller_of(request)
+    admit(Action.CLOCK_SETTLE, caller)
     change = parse_clock_change(await json_body(request, allow_empty=True))
     scope = decide(Action.CLOCK_CHANGE if change.moves_clock else Action.CLOCK_SETTLE, caller)
     admin = emulator_of(request).admin
