@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from emulator.access import Action, Caller, Role, admit, decide, identify
+from emulator.access import Action, Caller, admit, decide, identify
 from emulator.admin import parse_clock_change
 from emulator.bodies import opt_str
 from emulator.web.requests import bearer_key, emulator_of, json_body
@@ -24,12 +24,11 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 def caller_of(request: Request) -> Caller:
     """Who sent a control request (a 401 for a malformed header or an unknown key)."""
     config = emulator_of(request).config
-    if not config.api_keys:
-        return Caller(Role.OPEN)
-    if request.headers.get("authorization") is None:
-        return Caller(Role.ANONYMOUS)
-    allowed = config.api_keys | ({config.admin_key} if config.admin_key else set())
-    return identify(bearer_key(request, frozenset(allowed)), config.api_keys, config.admin_key)
+    token = None
+    if config.api_keys and request.headers.get("authorization") is not None:
+        admin = frozenset({config.admin_key} if config.admin_key else ())
+        token = bearer_key(request, config.api_keys | admin)
+    return identify(token, config.api_keys, config.admin_key)
 
 
 async def health(request: Request) -> Response:
