@@ -37,11 +37,20 @@ START_TIMEOUT = 30.0
 
 
 @contextlib.contextmanager
-def child(args: Sequence[str]) -> Iterator[str]:
-    """Run a server module as a child process and yield its base URL."""
+def child(args: Sequence[str], profile: Path | None = None) -> Iterator[str]:
+    """Run a server module as a child process and yield its base URL (with ``profile``, a
+    py-spy recording of it goes to that file, in py-spy's raw format)."""
     process = subprocess.Popen(
         [sys.executable, "-m", *args], cwd=ROOT, stdout=subprocess.PIPE, text=True
     )
+    spy = None
+    if profile is not None:
+        command = [str(Path(sys.executable).with_name("py-spy")), "record", "-r", "200"]
+        spy = subprocess.Popen(
+            [*command, "-f", "raw", "-o", str(profile), "-p", str(process.pid)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     try:
         assert process.stdout is not None
         deadline = time.monotonic() + START_TIMEOUT
@@ -56,6 +65,9 @@ def child(args: Sequence[str]) -> Iterator[str]:
             raise RuntimeError(f"{args[0]} did not start")
         yield url
     finally:
+        if spy is not None:
+            spy.send_signal(2)  # py-spy writes its file on Ctrl-C
+            spy.wait(timeout=30)
         process.terminate()
         try:
             process.wait(timeout=10)
@@ -152,13 +164,13 @@ async def light_latency(api: httpx.AsyncClient, receiver: str, events: int) -> l
     return [(at - sent[n]) * 1000 for n, path, at in records if path.startswith("/light/")]
 
 
-async def run(events: int, light: int, data_dir: str | None) -> None:
+async def run(events: int, light: int, data_dir: str | None, profile: Path | None) -> None:
     with child(["bench.receiver_app"]) as receiver:
         raw_rate = await raw_loop(receiver, 2 * events)
         async with httpx.AsyncClient() as probe:
             await probe.get(receiver + "/_dump")
         storage = ["--data-dir", data_dir] if data_dir else ["--in-memory"]
-        with child(["emulator", "serve", "--port", "0", *storage]) as emulator:
+        with child(["emulator", "serve", "--port", "0", *storage], profile) as emulator:
             async with httpx.AsyncClient(
                 base_url=emulator, headers=AUTH, limits=httpx.Limits(max_connections=64)
             ) as api:
@@ -193,11 +205,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--light", type=int, default=200)
     parser.add_argument("--in-memory", action="store_true", help="no data dir (no fsync)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 200 events")
+    parser.add_argument(
+        "--profile", type=Path, metavar="FILE", help="record the emulator with py-spy into FILE"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.events, args.light = 200, 30
     with tempfile.TemporaryDirectory(prefix="simplyq-bench-") as tmp:
-        asyncio.run(run(args.events, args.light, None if args.in_memory else tmp))
+        asyncio.run(run(args.events, args.light, None if args.in_memory else tmp, args.profile))
     return 0
 
 
