@@ -30,6 +30,7 @@ from emulator.config import EmulatorConfig
 from emulator.models import Attempt, AttemptStatus, Endpoint, Event
 from emulator.repository import Repository
 from emulator.retry import next_retry_delay
+from emulator.sender import Sender, SendError, is_plain_http
 from emulator.service import Service
 from emulator.signing import signed_headers
 
@@ -76,6 +77,7 @@ class Lane:
     queue: deque[str] = field(default_factory=deque)
     in_flight: int = 0
     client: httpx.AsyncClient | None = None
+    sender: Sender | None = None  # plain http:// deliveries, unless a client was injected
     last_used: float = field(default_factory=time.monotonic)
     window_second: int = -1
     window_count: int = 0
@@ -105,6 +107,7 @@ class DeliveryEngine:
         self.clock = clock
         self.config = config
         self._client_factory = client_factory or self._default_client
+        self._lean = client_factory is None
         # Made on first use: building it costs ~60 ms and local deliveries are plain HTTP.
         self._ssl: ssl.SSLContext | None = None
         self._heap: list[tuple[float, int, str]] = []
@@ -214,6 +217,8 @@ class DeliveryEngine:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         for lane in self._lanes.values():
+            if lane.sender is not None:
+                lane.sender.close()
             if lane.client is not None:
                 await lane.client.aclose()
         self._lanes.clear()
@@ -326,6 +331,8 @@ class DeliveryEngine:
                 continue
             if lane.last_used < cutoff or key not in endpoints:
                 del self._lanes[key]
+                if lane.sender is not None:
+                    lane.sender.close()
                 if lane.client is not None:
                     client = lane.client
                     task = asyncio.get_running_loop().create_task(client.aclose())
@@ -397,6 +404,8 @@ class DeliveryEngine:
             **signature,
         }
         lane = self._lanes.get(endpoint.key)
+        if self._lean and lane is not None and is_plain_http(endpoint.url):
+            return await self._post(lane, endpoint.url, headers, body)
         if lane is not None and lane.client is None:
             lane.client = self._client_factory()
         client = lane.client if lane is not None and lane.client else self._client_factory()
@@ -421,15 +430,35 @@ class DeliveryEngine:
                     200 <= response.status_code < 300,
                 )
         except (TimeoutError, httpx.TimeoutException):
-            return TryResult(
-                0, f"timeout: no answer within {self.config.delivery_timeout:g} s", None, False
-            )
+            return self._timed_out()
         except httpx.HTTPError as error:
             detail = str(error) or "the connection failed without a message"
             return TryResult(0, f"{type(error).__name__}: {detail}", None, False)
         finally:
             if lane is None:
                 await client.aclose()
+
+    async def _post(
+        self, lane: Lane, url: str, headers: dict[bytes, bytes], body: bytes
+    ) -> TryResult:
+        """A try through the lane's lean sender (plain http: what local deliveries are)."""
+        if lane.sender is None:
+            lane.sender = Sender(self.config.max_response_bytes, MAX_IN_FLIGHT, USER_AGENT)
+        try:
+            async with deadline(self.config.delivery_timeout):
+                answer = await lane.sender.post(url, headers, body)
+        except TimeoutError:
+            return self._timed_out()
+        except SendError as error:
+            detail = str(error) or "the connection failed without a message"
+            return TryResult(0, f"{type(error).__name__}: {detail}", None, False)
+        text = answer.body.decode("utf-8", "replace")
+        return TryResult(answer.status_code, text, answer.headers, 200 <= answer.status_code < 300)
+
+    def _timed_out(self) -> TryResult:
+        return TryResult(
+            0, f"timeout: no answer within {self.config.delivery_timeout:g} s", None, False
+        )
 
     async def _stays_local(self, url: str) -> bool:
         """``is_loopback_url``, and a name (localhost, ``*.localhost``) must also resolve to

@@ -23,6 +23,8 @@ from emulator.durability import Durability
 from emulator.models import Application, Attempt, Endpoint, Environment, Event
 from emulator.storage import SEGMENT_SIZE, Journal, SegmentedDirectory
 
+GC_THRESHOLDS = (10_000, 50, 100)
+
 
 def environment_key(api_key: str) -> str:
     """A stable id for an API key that does not reveal it."""
@@ -306,6 +308,10 @@ class Repository:
 
     def start(self) -> None:
         """Start the background flusher (inside a running event loop)."""
+        # Every stored record is long-lived: the collector's default of a young collection
+        # every 700 allocations, and an old one every 10 of those, walked them over and over
+        # (measured, wrk c=32 on --in-memory: publish p99 39-53 ms, 17-22 ms with these).
+        gc.set_threshold(*GC_THRESHOLDS)
         if self.durability is not None:
             self.durability.start()
 

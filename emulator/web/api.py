@@ -276,6 +276,10 @@ ATTEMPT = EVENT + "/delivery_attempt/{attempt_id}"
 
 # (path, method, handler, production's operation name)
 TABLE: list[tuple[str, str, Handler, str]] = [
+    # The hot path first: the router tries the routes in order (16 regexes before publish's
+    # were 8% of a publish). No other path matches these two, so the order changes nothing else.
+    (APP + "/event", "GET", list_events, "GetEvents"),
+    (APP + "/event", "POST", publish, "PostEvent"),
     ("/v1/application", "GET", list_applications, "GetApplications"),
     ("/v1/application", "POST", create_application, "PostApplication"),
     (APP, "GET", get_application, "GetApplication"),
@@ -291,8 +295,6 @@ TABLE: list[tuple[str, str, Handler, str]] = [
     (ENDPOINT + "/secret", "POST", rotate_secret, "PostEndpointSecretRotate"),
     (ENDPOINT + "/event", "GET", endpoint_events, "GetAttemptedEndpoints"),
     (ENDPOINT + "/delivery_attempt", "GET", endpoint_attempts, "GetEndpointDeliveryAttempts"),
-    (APP + "/event", "GET", list_events, "GetEvents"),
-    (APP + "/event", "POST", publish, "PostEvent"),
     (EVENT, "GET", get_event, "GetEvent"),
     (EVENT + "/delivery_attempt", "GET", event_attempts, "GetEventDeliveryAttempts"),
     (ATTEMPT, "GET", get_attempt, "GetDeliveryAttempt"),

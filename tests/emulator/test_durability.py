@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from emulator import storage
+from emulator import durability, storage
 from emulator.storage import SegmentedDirectory
 from tests.emulator.delivery_helpers import Env, Receiver, Reply, running_emulator, wait_until
 from tests.filesystems import fill, tmpfs
@@ -229,3 +229,35 @@ def test_when_even_reloading_fails_nothing_more_is_written(
     monkeypatch.undo()
     with serving(data_dir) as env:
         assert app_uids(env) == ["kept"]
+
+
+def test_requests_do_not_wait_for_a_checkpoint_in_progress(
+    monkeypatch: pytest.MonkeyPatch, data_dir: Path
+) -> None:
+    """A checkpoint rewrites segment files in the background: a publish meanwhile is answered
+    (its change fsynced in the journal) while the checkpoint is still writing, and after it
+    everything is in the files."""
+    monkeypatch.setattr(durability, "CHECKPOINT_BYTES", 1)  # every group starts a checkpoint
+    release, writing, written = threading.Event(), threading.Event(), threading.Event()
+    finish = durability.Durability._finish_checkpoint
+
+    def held(jobs: durability.Jobs, covered: list[Path]) -> None:
+        writing.set()
+        release.wait(10)
+        finish(jobs, covered)
+        written.set()
+
+    monkeypatch.setattr(durability.Durability, "_finish_checkpoint", staticmethod(held))
+    with serving(data_dir) as env:
+        assert create(env, "first").status_code == 201
+        assert create(env, "second").status_code == 201  # its group starts the checkpoint
+        assert writing.wait(10)
+        try:
+            assert create(env, "during").status_code == 201
+            assert not written.is_set()  # answered while the checkpoint was still held
+        finally:
+            release.set()
+    monkeypatch.undo()
+    assert not list(data_dir.glob("journal-*.log"))  # the stop's checkpoint covered them all
+    with serving(data_dir) as env:
+        assert sorted(app_uids(env)) == ["during", "first", "second"]
