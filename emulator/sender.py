@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import socket
 from dataclasses import dataclass
 from typing import cast
@@ -32,6 +33,27 @@ class ConnectError(SendError):
 
 class RemoteProtocolError(SendError):
     """The endpoint closed the connection early or did not answer in HTTP/1.1."""
+
+
+class LocalProtocolError(SendError):
+    """The request cannot be written as HTTP/1.1: a header name or value that would break
+    the request's framing (a stored value with CR or LF would add a header line)."""
+
+
+# RFC 9110 field names (tokens) and field values (no CR, LF or NUL; no surrounding blanks),
+# the rules h11 (httpx's HTTP/1.1) applies before anything is sent.
+_FIELD_NAME = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+\Z")
+_FIELD_VALUE = re.compile(
+    rb"(?:[\x21-\x7e\x80-\xff](?:[\t\x20-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)?\Z"
+)
+
+
+def _checked(name: bytes, value: bytes) -> tuple[bytes, bytes]:
+    if not _FIELD_NAME.match(name):
+        raise LocalProtocolError(f"Illegal header name {name!r}")
+    if not _FIELD_VALUE.match(value):
+        raise LocalProtocolError(f"Illegal header value {value!r}")
+    return name, value
 
 
 @dataclass(frozen=True)
@@ -119,8 +141,13 @@ class _Connection(asyncio.Protocol):
             return
         if self._headers_done and not self._framed:
             self._finish(reusable=False)  # a body that ends with the connection
+        elif self._headers_done:
+            # httpx's words for both cases, so an attempt's response reads as it always did.
+            self._fail(
+                RemoteProtocolError("peer closed connection without sending complete message body")
+            )
         else:
-            self._fail(RemoteProtocolError("the server closed the connection before answering"))
+            self._fail(RemoteProtocolError("Server disconnected without sending a response."))
 
     # ------------------------------------------------------------------ httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -217,7 +244,7 @@ class Sender:
             b"user-agent": (b"User-Agent", self.user_agent),
         }
         for name, value in headers.items():
-            fields[name.lower()] = (name, value)
+            fields[name.lower()] = _checked(name, value)
         fields[b"content-length"] = (b"Content-Length", str(size).encode())
         lines = b"".join(name + b": " + value + b"\r\n" for name, value in fields.values())
         return b"POST " + target.path + b" HTTP/1.1\r\n" + lines + b"\r\n"
@@ -259,4 +286,12 @@ class Sender:
             connection.close()
 
 
-__all__ = ["Answer", "ConnectError", "RemoteProtocolError", "SendError", "Sender", "is_plain_http"]
+__all__ = [
+    "Answer",
+    "ConnectError",
+    "LocalProtocolError",
+    "RemoteProtocolError",
+    "SendError",
+    "Sender",
+    "is_plain_http",
+]

@@ -10,7 +10,14 @@ from typing import Any
 
 import pytest
 
-from emulator.sender import ConnectError, RemoteProtocolError, Sender, Target, is_plain_http
+from emulator.sender import (
+    ConnectError,
+    LocalProtocolError,
+    RemoteProtocolError,
+    Sender,
+    Target,
+    is_plain_http,
+)
 
 Answerer = Callable[[bytes], list[bytes]]  # the request's bytes -> the chunks to send back
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
@@ -146,8 +153,40 @@ def test_a_body_cut_short_is_an_error() -> None:
         async with serving(lambda _: answer, 1) as server:
             await sender().post(server.url, {}, b"x")
 
-    with pytest.raises(RemoteProtocolError, match="closed the connection"):
+    with pytest.raises(RemoteProtocolError, match="without sending complete message body"):
         run(scenario())
+
+
+def test_a_close_before_any_answer_is_a_disconnect() -> None:
+    async def scenario() -> None:
+        async with serving(lambda _: [], 1) as server:
+            await sender().post(server.url, {}, b"x")
+
+    with pytest.raises(RemoteProtocolError, match="Server disconnected without sending a response"):
+        run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        (b"X-A", b"a\r\nX-Evil: 1"),
+        (b"X-A", b"a\nb"),
+        (b"X-A", b"nul\x00"),
+        (b"X-A", b" padded"),
+        (b"X-A\r\nX-Evil", b"1"),
+        (b"X A", b"1"),
+        (b"", b"1"),
+    ],
+)
+def test_a_header_that_would_break_the_request_is_never_sent(name: bytes, value: bytes) -> None:
+    async def scenario() -> Server:
+        async with serving(lambda _: [OK]) as server:
+            with pytest.raises(LocalProtocolError, match="Illegal header"):
+                await sender().post(server.url, {name: value}, b"x")
+            return server
+
+    server = run(scenario())
+    assert (server.connections, server.requests) == (0, [])
 
 
 def test_a_body_is_cut_at_the_limit_and_its_connection_dropped() -> None:
