@@ -644,6 +644,7 @@ function wire() {
 
 const feed = new Feed({
   url: "/_emulator/stream",
+  scopedUrl: () => "/_emulator/stream?api_key=" + encodeURIComponent(api.controlKey),
   headers: () => api.headers(),
   onChange: applyChange,
   onState: setConnection,

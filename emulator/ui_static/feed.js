@@ -1,12 +1,15 @@
 // The change feed (`/_emulator/stream`, server-sent events) read with fetch rather than
 // EventSource: fetch can send the Authorization header an emulator started with --api-key
 // asks for. When the stream ends or breaks (the emulator restarted), it reconnects, and
-// `onOpen` lets the page list again what it may have missed.
+// `onOpen` lets the page list again what it may have missed. A key that may follow only its
+// own environment (an emulator with --api-key refuses it the whole stream: 403) follows
+// `scopedUrl()` instead.
 
 
 export class Feed {
-  constructor({ url, headers, onChange, onOpen, onState }) {
-    Object.assign(this, { url, headers, onChange, onOpen, onState });
+  constructor({ url, scopedUrl, headers, onChange, onOpen, onState }) {
+    Object.assign(this, { url, scopedUrl, headers, onChange, onOpen, onState });
+    this.scoped = false;
     this.stopped = true;
     this.controller = null;
   }
@@ -24,6 +27,7 @@ export class Feed {
 
   /** Drop the connection and open a new one now (a new key). */
   restart() {
+    this.scoped = false;
     if (this.controller) this.controller.abort();
     if (this.wake) this.wake();
   }
@@ -41,12 +45,16 @@ export class Feed {
       this.controller = new AbortController();
       let why = "the emulator does not answer";
       try {
-        const response = await fetch(this.url, {
+        const url = this.scoped ? this.scopedUrl() : this.url;
+        const response = await fetch(url, {
           headers: { Accept: "text/event-stream", ...this.headers() },
           signal: this.controller.signal, cache: "no-store",
         });
         if (response.status === 401) {
           why = "unauthorized";
+        } else if (response.status === 403 && this.scopedUrl && !this.scoped) {
+          this.scoped = true;
+          continue;
         } else if (!response.ok || !response.body) {
           why = "HTTP " + response.status;
         } else {

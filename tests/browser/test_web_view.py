@@ -251,6 +251,9 @@ def test_with_api_key_the_page_asks_for_it(page: WebDriver) -> None:
         page.find_element("id", "key").send_keys("sk_team")
         click(page, "#keyform button")
         wait_until(page, lambda d: row(d, "guarded"), timeout=8)
+        # The key may follow only its own environment's changes: new rows still arrive live.
+        publish(client, "shop", uid="after-the-key")
+        wait_until(page, lambda d: row(d, "after-the-key"), timeout=8)
 
 
 def test_the_actions_publish_toggle_rotate_and_recover(
