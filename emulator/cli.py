@@ -139,6 +139,18 @@ def build_parser() -> argparse.ArgumentParser:
     # The server's log lines would be drawn over the dashboard.
     dashboard.set_defaults(log_level="critical")
 
+    export = commands.add_parser(
+        "export",
+        help="write an environment's applications and endpoints to a seed file",
+        description="Write the applications and endpoints (with their secrets) of the API "
+        "key's environment in a running emulator as a seed file for `serve --seed`. "
+        "Sensitive header values are not included: the API never gives them back.",
+    )
+    _client_options(export)
+    export.add_argument(
+        "-o", "--output", type=Path, help="the file to write (default: standard output)"
+    )
+
     tui = commands.add_parser(
         "tui",
         help="open the terminal dashboard on a running emulator",
@@ -198,6 +210,14 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
         help="seconds an endpoint has to answer a delivery (default 15)",
     )
     parser.add_argument(
+        "--seed",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="create the environments, applications and endpoints of this JSON file on "
+        "start-up (idempotent: a restart does not duplicate them)",
+    )
+    parser.add_argument(
         "--allow-remote-delivery",
         action="store_true",
         help="deliver to non-loopback URLs too (off: only localhost)",
@@ -234,12 +254,25 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         delivery_timeout=args.delivery_timeout,
         allow_remote_delivery=args.allow_remote_delivery,
         log_level=args.log_level,
+        seed_file=args.seed,
     )
+
+
+def check_seed(config: EmulatorConfig) -> None:
+    """Read the seed file before anything starts, so a bad one is one line, not a traceback."""
+    from emulator.seed import SeedError, read_seed_file
+
+    if config.seed_file is not None:
+        try:
+            read_seed_file(config.seed_file)
+        except SeedError as error:
+            raise CommandError(f"bad seed file {error}") from None
 
 
 def serve(config: EmulatorConfig) -> int:
     from emulator.server import bind_socket, uvicorn_server
 
+    check_seed(config)
     try:
         sock = bind_socket(config.host, config.port)
     except OSError as error:
@@ -276,8 +309,15 @@ def serve(config: EmulatorConfig) -> int:
             "Press Ctrl-C to stop.",
         ]
     )
+
+    def started() -> None:
+        emulator = getattr(getattr(server.config.app, "state", None), "emulator", None)
+        report = getattr(emulator, "seed_report", None)
+        seeded = f"\n  Seed:      {config.seed_file} ({report.summary()})" if report else ""
+        print(banner.replace("\nPress Ctrl-C", seeded + "\nPress Ctrl-C"), flush=True)
+
     # Printed once the server is up (data loaded, Ctrl-C handled): the banner means "ready".
-    server.on_started = lambda: print(banner, flush=True)
+    server.on_started = started
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:
@@ -401,6 +441,31 @@ def reset(args: argparse.Namespace) -> int:
     return 0
 
 
+def export(args: argparse.Namespace) -> int:
+    from emulator.client import SimplyQ
+    from emulator.seed import export_document
+
+    with SimplyQ(args.api_key, base_url=args.url) as client:
+        applications = []
+        for app in client.applications.list(limit=150):
+            endpoints = []
+            for endpoint in client.endpoints.list(app["uid"], limit=150):
+                secret = client.endpoints.retrieve_secret(app["uid"], endpoint["uid"])
+                endpoints.append({**endpoint, "secret": secret})
+            applications.append((app, endpoints))
+    text = json.dumps(export_document(args.api_key, applications), indent=2) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        args.output.write_text(text)
+    except OSError as error:
+        raise CommandError(f"cannot write {args.output}: {error.strerror or error}") from None
+    count = len(applications)
+    print(f"wrote {count} application{'s' if count != 1 else ''} to {args.output}", file=sys.stderr)
+    return 0
+
+
 def dashboard_launcher() -> Callable[[str, str], object]:
     """The installed dashboard's ``run(url, api_key)``, found through its entry point, so that
     the emulator does not depend on the dashboard."""
@@ -422,6 +487,7 @@ def dashboard(args: argparse.Namespace) -> int:
 
     run_dashboard = dashboard_launcher()
     config = config_from_args(args)
+    check_seed(config)
     try:
         server = EmulatorServer(config, port=config.port).start()
     except OSError as error:
@@ -470,6 +536,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         "publish": publish,
         "listen": listen,
         "reset": reset,
+        "export": export,
         "dashboard": dashboard,
         "tui": tui,
     }

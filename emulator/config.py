@@ -39,6 +39,8 @@ class EmulatorConfig:
     # False skips fsync (scratch data such as a test session's): files stay whole, but a
     # power loss may lose the last writes.
     durable: bool = True
+    # A seed file (emulator.seed) applied on every start-up, before deliveries resume.
+    seed_file: Path | None = None
 
     @property
     def in_memory(self) -> bool:

@@ -7,6 +7,7 @@ resources (see ``_base``): awaited on ``AsyncSimplyQ``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -100,6 +101,14 @@ class EmulatorControl(Resource[X]):
     def environments(self) -> Request[list[EmulatorEnvironment]]:
         """Every environment (API key) the emulator knows."""
         return Request("GET", "/_emulator/environments", parse_data)
+
+    @operation
+    def seed(self, document: Mapping[str, Any], *, api_key: str | None = None) -> Request[Any]:
+        """Apply a seed document (what ``serve --seed`` reads): create what is missing, update
+        what differs, leave the rest. With ``api_key``, its applications go into that
+        environment instead of the ones it names. Answers the counts and each change."""
+        params = (("api_key", api_key),) if api_key else ()
+        return Request("POST", "/_emulator/seed", parse_json, params, json=dict(document))
 
     @operation
     def attempt_detail(self, attempt_id: str) -> Request[AttemptDetail]:

@@ -13,7 +13,8 @@ from starlette.routing import Route
 
 from emulator.admin import parse_clock_change
 from emulator.bodies import opt_str
-from emulator.errors import Unauthorized
+from emulator.errors import Invalid, Unauthorized
+from emulator.seed import SeedError, apply_seed, parse_seed
 from emulator.web.requests import bearer_key, emulator_of, json_body
 from emulator.web.responses import JSONResponse, error_response
 
@@ -60,6 +61,20 @@ async def environments(request: Request) -> Response:
     return JSONResponse({"data": emulator_of(request).admin.environments()})
 
 
+async def seed(request: Request) -> Response:
+    """Apply a seed document (``emulator.seed``); ``?api_key=`` puts its applications into that
+    one environment instead of the ones it names."""
+    try:
+        parsed = parse_seed(await json_body(request))
+    except SeedError as error:
+        raise Invalid.one(error.path or "body", error.problem) from None
+    api_key = request.query_params.get("api_key") or None
+    report = await apply_seed(emulator_of(request).service, parsed, api_key)
+    counts = {action: report.count(action) for action in ("created", "updated", "unchanged")}
+    changes = [{"action": action, "what": what} for action, what in report.changes]
+    return JSONResponse({**counts, "changes": changes})
+
+
 async def attempt_detail(request: Request) -> Response:
     admin = emulator_of(request).admin
     return JSONResponse(admin.attempt_detail(request.path_params["attempt_id"]))
@@ -104,6 +119,7 @@ ROUTES = [
     Route("/_emulator/clock", guarded(get_clock), methods=["GET"]),
     Route("/_emulator/clock", guarded(set_clock), methods=["POST"]),
     Route("/_emulator/environments", guarded(environments), methods=["GET"]),
+    Route("/_emulator/seed", guarded(seed), methods=["POST"]),
     Route("/_emulator/attempts/{attempt_id}", guarded(attempt_detail), methods=["GET"]),
     Route("/_emulator/stream", guarded(stream), methods=["GET"]),
 ]
