@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 from emulator import __version__
 from emulator.config import DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, EmulatorConfig
+from emulator.datadir import DataDirError, DataDirInUse
 
 EXAMPLE_KEY = "sk_test_emulator"
 DEFAULT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
@@ -269,6 +270,16 @@ def check_seed(config: EmulatorConfig) -> None:
             raise CommandError(f"bad seed file {error}") from None
 
 
+def in_use_message(error: DataDirInUse) -> str:
+    """One line: who owns the data directory, and how to use that emulator instead."""
+    if error.url is None:
+        return f"{error}; wait for it, stop it, or choose another --data-dir"
+    return (
+        f"{error}; attach to it with `simplyq-emulator tui --url {error.url}` (pytest: "
+        f"--simplyq-url {error.url}), or stop it, or choose another --data-dir"
+    )
+
+
 def serve(config: EmulatorConfig) -> int:
     from emulator.server import bind_socket, uvicorn_server
 
@@ -285,7 +296,11 @@ def serve(config: EmulatorConfig) -> int:
     port = sock.getsockname()[1]
     try:
         server = uvicorn_server(config)
-    except Exception as error:  # unreadable data directory and the like
+    except DataDirInUse as error:
+        print(f"simplyq-emulator: {in_use_message(error)}", file=sys.stderr)
+        sock.close()
+        return 1
+    except Exception as error:  # DataDirError: a damaged or unwritable data directory
         print(f"simplyq-emulator: cannot start: {error}", file=sys.stderr)
         sock.close()
         return 1
@@ -306,6 +321,7 @@ def serve(config: EmulatorConfig) -> int:
             ),
             f"  Data:      {where}",
             f"  Try:       curl -H 'Authorization: Bearer {key}' http://{host}:{port}/v1/application",
+            f"  Web view:  http://{host}:{port}/_emulator/ui",
             "Press Ctrl-C to stop.",
         ]
     )
@@ -490,6 +506,10 @@ def dashboard(args: argparse.Namespace) -> int:
     check_seed(config)
     try:
         server = EmulatorServer(config, port=config.port).start()
+    except DataDirInUse as error:
+        raise CommandError(in_use_message(error)) from None
+    except DataDirError as error:
+        raise CommandError(f"cannot start: {error}") from None
     except OSError as error:
         raise CommandError(
             f"cannot listen on {config.host}:{config.port}: {error.strerror or error}"

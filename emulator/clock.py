@@ -1,7 +1,14 @@
 """The emulator clock: every timestamp and every retry delay goes through it.
 
-Emulated time runs at ``1 / time_scale`` times real speed from an anchor, plus whatever was
-added by ``advance``. With a scale of 0.001 a 30 s retry delay passes in 30 ms of real time.
+Emulated time starts at the wall clock's time and then runs at ``1 / time_scale`` times real
+speed, measured by a monotonic clock, plus whatever was added by ``advance``. With a scale of
+0.001 a 30 s retry delay passes in 30 ms of real time.
+
+The wall clock is read once, at the start: when it is stepped later (NTP, a user, a time zone
+tool) emulated time does not jump with it, so it never goes backwards and a scheduled try is
+never reordered, skipped or held back. The monotonic clock counts a suspend (``CLOCK_BOOTTIME``
+on Linux): after a laptop sleeps, emulated time has moved on as the wall clock has, and the
+tries that came due meanwhile run at once, in the order they were due.
 """
 
 from __future__ import annotations
@@ -9,6 +16,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+
+
+def _steady_source() -> Callable[[], float]:
+    """A monotonic clock that includes suspend where the system has one."""
+    boottime = getattr(time, "CLOCK_BOOTTIME", None)
+    if boottime is None:  # macOS, Windows: time.monotonic
+        return time.monotonic
+    return lambda: time.clock_gettime(boottime)
+
+
+steady = _steady_source()
 
 
 class Clock:
@@ -19,7 +37,7 @@ class Clock:
         time_scale: float = 1.0,
         *,
         wall: Callable[[], float] = time.time,
-        monotonic: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] = steady,
     ) -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
@@ -28,6 +46,9 @@ class Clock:
         self._anchor_real = monotonic()
         self._anchor_emulated = wall()
         self._scale = time_scale
+        # The latest time handed out: nothing, not even a monotonic source that misbehaves,
+        # makes the clock go back.
+        self._latest = self._anchor_emulated
         self._listeners: list[Callable[[], None]] = []
 
     @property
@@ -41,7 +62,10 @@ class Clock:
             return self._now_locked()
 
     def _now_locked(self) -> float:
-        return self._anchor_emulated + (self._monotonic() - self._anchor_real) / self._scale
+        now = self._anchor_emulated + (self._monotonic() - self._anchor_real) / self._scale
+        if now > self._latest:
+            self._latest = now
+        return self._latest
 
     def advance(self, seconds: float) -> float:
         """Move emulated time forward by ``seconds``; returns the new time."""

@@ -119,6 +119,8 @@ class DeliveryEngine:
         self.delivered = 0
         service.on_attempt_scheduled(self.schedule)
         clock.on_change(self._clock_changed)
+        repository.on_reload(self._replan)
+        repository.on_available(self._resume)
 
     def _default_client(self) -> httpx.AsyncClient:
         if self._ssl is None:
@@ -147,6 +149,11 @@ class DeliveryEngine:
         latest = self._latest_stored_time()
         if latest > self.clock.now():
             self.clock.advance(latest - self.clock.now())
+        self._plan_from_store()
+        self._runner = self._loop.create_task(self._run())
+
+    def _plan_from_store(self) -> None:
+        """Schedule what the stored records say is due, as a (re)start must."""
         for attempt in self.service.resume_unfinished():
             self.schedule(attempt)
         # A failed try and the retry it scheduled can sit in two segment files: a crash between
@@ -155,7 +162,23 @@ class DeliveryEngine:
             finished = (attempt.attempted_at or 0.0) + (attempt.duration_ms or 0.0) / 1000
             self._retry_later(attempt, failed_at=finished)
         self.repo.mark_dirty_soon()
-        self._runner = self._loop.create_task(self._run())
+
+    def _replan(self) -> None:
+        """The records were reloaded (the disk refused a write): forget the plan made from
+        the old ones. A try whose result was undone is made again (at-least-once)."""
+        if self._runner is None:
+            return
+        self._heap.clear()
+        for lane in self._lanes.values():
+            lane.queue.clear()
+        self._plan_from_store()
+
+    def _resume(self) -> None:
+        """The disk takes writes again: send what waited meanwhile."""
+        for endpoint_key, lane in list(self._lanes.items()):
+            self._pump(endpoint_key, lane)
+        if self._wake is not None:
+            self._wake.set()
 
     def _failed_without_retry(self) -> list[Attempt]:
         """Failed tries that are the latest of their (event, endpoint) pair (an inactive
@@ -260,8 +283,9 @@ class DeliveryEngine:
                 await asyncio.wait_for(self._wake.wait(), min(timeout, 1.0) if timeout else 1.0)
 
     def _pump(self, endpoint_key: str, lane: Lane) -> None:
-        """Start as many queued sends as the lane's limits allow."""
-        while lane.queue and lane.in_flight < MAX_IN_FLIGHT:
+        """Start as many queued sends as the lane's limits allow (none while the disk refuses
+        writes: their results could not be kept)."""
+        while lane.queue and lane.in_flight < MAX_IN_FLIGHT and self.repo.available:
             key = lane.queue.popleft()
             attempt = self.repo.attempts.by_key.get(key)
             endpoint = self.repo.endpoints.by_key.get(endpoint_key)
@@ -293,9 +317,14 @@ class DeliveryEngine:
         return True
 
     def _close_idle_clients(self) -> None:
+        """Close the connections of lanes idle for a while, or whose endpoint is gone (a
+        reset deletes every endpoint: their connections must not wait a minute)."""
         cutoff = time.monotonic() - IDLE_CLIENT_SECONDS
+        endpoints = self.repo.endpoints.by_key
         for key, lane in list(self._lanes.items()):
-            if not lane.queue and not lane.in_flight and lane.last_used < cutoff:
+            if lane.queue or lane.in_flight:
+                continue
+            if lane.last_used < cutoff or key not in endpoints:
                 del self._lanes[key]
                 if lane.client is not None:
                     client = lane.client

@@ -128,6 +128,13 @@ class RateLimited(EmulatorError):
     status_code = 429
 
 
+class StorageUnavailable(EmulatorError):
+    """A change that could not be made durable (disk full, read-only, I/O error): it was not
+    made, and nothing of it stays visible. The emulator's own answer; production has no such."""
+
+    status_code = 503
+
+
 @dataclass(frozen=True)
 class FieldError:
     """One bad field of a request."""

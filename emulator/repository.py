@@ -1,142 +1,32 @@
-"""The only owner of stored state: in-memory records and indexes over segmented TinyDB files.
+"""The only owner of stored state: in-memory records and their indexes.
 
-Reads never touch the disk. A change updates memory at once and marks its segment dirty;
-``commit()`` waits until a background flush has made it durable. Flushes run one at a time and
-take every change made while the previous one was writing (group commit), so many concurrent
-requests share one fsync.
+Reads never touch the disk. A change updates memory at once and marks its records changed;
+``commit()`` waits until ``durability`` has made it durable (group commit to a journal). A
+change the disk refuses is undone by reloading the records from the files.
 
 All methods must be called from the event loop's thread; only the file writes leave it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import bisect
 import gc
 import hashlib
-import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any
 
 from emulator.bus import ChangeBus
-from emulator.models import Application, Attempt, Doc, Endpoint, Environment, Event
-from emulator.storage import SEGMENT_SIZE, Journal, SegmentedDirectory, journal_lines
-
-
-class Record(Protocol):
-    key: str
-    seq: int
-
-
-R = TypeVar("R", bound=Record)
-
-
-@dataclass
-class Collection(Generic[R]):
-    """One kind of record: all of them by key, and grouped by the segment file they live in.
-
-    A flush serializes the records themselves (orjson writes dataclasses natively, holding the
-    GIL, so it sees each record whole): no per-change copy, no second object per record.
-    """
-
-    name: str
-    from_doc: Callable[[Doc], R]
-    by_key: dict[str, R] = field(default_factory=dict)
-    segments: dict[int, dict[int, R]] = field(default_factory=lambda: defaultdict(dict))
-    # Segments a checkpoint must rewrite.
-    dirty: set[int] = field(default_factory=set)
-    # Records (None: deleted) changed since the last journal append, by seq.
-    changed: dict[int, R | None] = field(default_factory=dict)
-    next_seq: int = 1
-    directory: SegmentedDirectory | None = None
-    # Counts changes, so a commit knows whether a flush already covers it.
-    version: int = 0
-
-    def take_seq(self) -> int:
-        seq = self.next_seq
-        self.next_seq += 1
-        return seq
-
-    def put(self, record: R) -> None:
-        self.by_key[record.key] = record
-        self.touch(record)
-
-    def touch(self, record: R) -> None:
-        segment = record.seq // SEGMENT_SIZE
-        self.segments[segment][record.seq] = record
-        if self.directory is not None:
-            self.dirty.add(segment)
-            self.changed[record.seq] = record
-            self.version += 1
-
-    def drop(self, record: R) -> None:
-        self.by_key.pop(record.key, None)
-        segment = record.seq // SEGMENT_SIZE
-        self.segments[segment].pop(record.seq, None)
-        if self.directory is not None:
-            self.dirty.add(segment)
-            self.changed[record.seq] = None
-            self.version += 1
-
-    def take_changes(self) -> list[tuple[str, int, R | None]]:
-        changes = [(self.name, seq, record) for seq, record in self.changed.items()]
-        self.changed.clear()
-        return changes
-
-    def replay(self, seq: int, doc: Doc | None) -> None:
-        """Apply one journal entry over what the segment files held."""
-        segment = seq // SEGMENT_SIZE
-        old = self.segments[segment].pop(seq, None)
-        if old is not None:
-            self.by_key.pop(old.key, None)
-        if doc is not None:
-            record = self.from_doc(doc)
-            self.by_key[record.key] = record
-            self.segments[segment][seq] = record
-            self.next_seq = max(self.next_seq, seq + 1)
-        self.dirty.add(segment)  # the next checkpoint writes it, then drops the journal
-
-    def take_dirty(self) -> list[tuple[int, dict[int, R]]]:
-        jobs = [(segment, dict(self.segments.get(segment, {}))) for segment in sorted(self.dirty)]
-        self.dirty.clear()
-        return jobs
-
-
-# A commit appends to the journal; a checkpoint folds it into the segment files when it has
-# grown past this, or when nothing was written for a while.
-CHECKPOINT_BYTES = 4 * 1024 * 1024
-CHECKPOINT_IDLE_SECONDS = 2.0
-SWITCH_INTERVAL = 0.0005
-
-
-def seq_of(record: Record) -> int:
-    return record.seq
-
-
-def insert_sorted(items: list[R], record: R) -> None:
-    """Insert keeping seq order (appending is the common case)."""
-    if not items or items[-1].seq < record.seq:
-        items.append(record)
-    else:
-        bisect.insort(items, record, key=seq_of)
-
-
-def remove_sorted(items: list[R], record: R) -> None:
-    index = bisect.bisect_left(items, record.seq, key=seq_of)
-    if index < len(items) and items[index].key == record.key:
-        del items[index]
+from emulator.collection import Collection, Record, insert_sorted, remove_sorted, seq_of
+from emulator.datadir import DataDirError
+from emulator.durability import Durability
+from emulator.models import Application, Attempt, Endpoint, Environment, Event
+from emulator.storage import SEGMENT_SIZE, Journal, SegmentedDirectory
 
 
 def environment_key(api_key: str) -> str:
     """A stable id for an API key that does not reveal it."""
     return "env_" + hashlib.sha256(api_key.encode()).hexdigest()[:20]
-
-
-class StorageFailed(Exception):
-    """A flush could not write its files."""
 
 
 class Repository:
@@ -146,6 +36,22 @@ class Repository:
         self.data_dir = data_dir
         self.durable = durable
         self.bus = ChangeBus()
+        self._init_records()
+        self._reload_listeners: list[Callable[[], None]] = []
+        self.durability: Durability | None = None
+        if data_dir is not None:
+            try:
+                for collection in self._collections():
+                    collection.directory = SegmentedDirectory(data_dir / collection.name, durable)
+                journal = Journal(data_dir, durable)
+                self._journal = journal
+                self._load()
+            except OSError as error:
+                raise DataDirError.from_os_error(error, data_dir) from None
+            self.durability = Durability(data_dir, journal, self._collections, self._reload)
+
+    def _init_records(self) -> None:
+        """Empty collections and indexes (their directories are set by the caller)."""
         self.environments: Collection[Environment] = Collection(
             "environments", Environment.from_doc
         )
@@ -166,19 +72,6 @@ class Repository:
         self.events_of_endpoint: dict[str, list[Event]] = defaultdict(list)
         self.attempts_of_endpoint: dict[str, list[Attempt]] = defaultdict(list)
         self.attempts_of_event: dict[str, list[Attempt]] = defaultdict(list)
-        # Group commit.
-        # (version the waiter needs on disk, its future)
-        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
-        self._durable_version = 0
-        self._stopping = False
-        self._wake: asyncio.Event | None = None
-        self._flusher: asyncio.Task[None] | None = None
-        self.journal: Journal | None = None
-        if data_dir is not None:
-            for collection in self._collections():
-                collection.directory = SegmentedDirectory(data_dir / collection.name, durable)
-            self.journal = Journal(data_dir, durable)
-            self._load()
 
     def _collections(self) -> tuple[Collection[Any], ...]:
         return (self.environments, self.applications, self.endpoints, self.events, self.attempts)
@@ -198,15 +91,13 @@ class Repository:
     def _load_records(self) -> None:
         for collection in self._collections():
             assert collection.directory is not None
-            for doc in collection.directory.load():
-                record = collection.from_doc(doc)
+            for record in collection.directory.load_records(collection.from_doc):
                 collection.by_key[record.key] = record
                 collection.segments[record.seq // SEGMENT_SIZE][record.seq] = record
                 collection.next_seq = max(collection.next_seq, record.seq + 1)
-        assert self.journal is not None
         by_name = {c.name: c for c in self._collections()}
-        for name, seq, entry in self.journal.replay():
-            by_name[name].replay(seq, entry)
+        for name, seq, entry, where in self._journal.replay(by_name):
+            by_name[name].replay(seq, entry, where)
         for env in sorted(self.environments.by_key.values(), key=seq_of):
             self.env_by_api_key[env.api_key] = env
         for app in sorted(self.applications.by_key.values(), key=seq_of):
@@ -388,175 +279,61 @@ class Repository:
             self.bus.publish(kind, action, env, data)
 
     # ------------------------------------------------------------------ durability
+    @property
+    def available(self) -> bool:
+        """False while the disk refuses writes (each write then answers 503)."""
+        return self.durability is None or self.durability.available
+
+    def on_reload(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after the records were reloaded from disk (refused changes
+        undone): the delivery engine plans again from what is stored, as after a restart."""
+        self._reload_listeners.append(listener)
+
+    def on_available(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` when the disk takes writes again after refusing one."""
+        if self.durability is not None:
+            self.durability.on_available(listener)
+
+    def _reload(self) -> None:
+        directories = [c.directory for c in self._collections()]
+        self._init_records()
+        for collection, directory in zip(self._collections(), directories, strict=True):
+            collection.directory = directory
+        gc.unfreeze()
+        self._load()
+        for listener in list(self._reload_listeners):
+            listener()
+
     def start(self) -> None:
         """Start the background flusher (inside a running event loop)."""
-        if self.data_dir is None or self._flusher is not None:
-            return
-        # The writer thread must win the GIL back from a busy event loop after each fsync;
-        # at the default 5 ms switch interval every commit waited for it (measured: durable
-        # publishing at half the in-memory rate although an fsync here takes 0.3 ms).
-        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())
+        if self.durability is not None:
+            self.durability.start()
 
     async def commit(self) -> None:
-        """Wait until every change made so far is on disk (including changes that a flush
-        already in progress is writing)."""
-        if self.data_dir is None:
-            return
-        target = self._version()
-        if self._durable_version >= target:
-            return
-        if self._flusher is None:
-            self.flush_now()
-            return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append((target, waiter))
-        assert self._wake is not None
-        self._wake.set()
-        await waiter
-
-    def _version(self) -> int:
-        return sum(c.version for c in self._collections())
-
-    def _has_changes(self) -> bool:
-        return any(c.changed for c in self._collections())
-
-    def _take_changes(self) -> list[tuple[str, int, Any]]:
-        # Parents before children: a torn journal end loses children first, and loading
-        # drops orphans.
-        return [change for c in self._collections() for change in c.take_changes()]
-
-    def _put_back(self, changes: list[tuple[str, int, Any]]) -> None:
-        """Changes whose append failed go into the next one (as their records are now)."""
-        by_name = {c.name: c for c in self._collections()}
-        for name, seq, _ in changes:
-            collection = by_name[name]
-            current = collection.segments.get(seq // SEGMENT_SIZE, {}).get(seq)
-            collection.changed.setdefault(seq, current)
-
-    def _take_jobs(self) -> list[tuple[Collection[Any], int, dict[int, Any]]]:
-        return [
-            (collection, segment, docs)
-            for collection in self._collections()
-            for segment, docs in collection.take_dirty()
-        ]
-
-    @staticmethod
-    def _write_jobs(jobs: list[tuple[Collection[Any], int, dict[int, Any]]]) -> None:
-        touched: dict[Path, SegmentedDirectory] = {}
-        for collection, segment, docs in jobs:
-            directory = collection.directory
-            assert directory is not None
-            directory.write_segment(segment, docs)
-            touched[directory.path] = directory
-        for directory in touched.values():
-            directory.sync()
-
-    def _checkpoint_jobs(self) -> tuple[list[Any], list[Path]]:
-        """Start a checkpoint: a fresh journal file, and the segments to rewrite."""
-        assert self.journal is not None
-        return self._take_jobs(), self.journal.rotate()
-
-    def _finish_checkpoint(self, jobs: list[Any], covered: list[Path]) -> None:
-        """Rewrite the segments, then drop the journal files they now cover."""
-        self._write_jobs(jobs)
-        for file in covered:
-            file.unlink(missing_ok=True)
-
-    def flush_now(self) -> None:
-        """Journal every change synchronously (no event loop needed)."""
-        if self.data_dir is None:
-            return
-        self._journal_now()
-        assert self.journal is not None
-        if self.journal.size > CHECKPOINT_BYTES:
-            self._finish_checkpoint(*self._checkpoint_jobs())
-
-    def checkpoint_now(self) -> None:
-        """Rewrite every changed segment and drop the journal (a clean shutdown)."""
-        if self.data_dir is None:
-            return
-        self._journal_now()
-        self._finish_checkpoint(*self._checkpoint_jobs())
-
-    def _journal_now(self) -> None:
-        version = self._version()
-        changes = self._take_changes()
-        if changes:
-            assert self.journal is not None
-            self.journal.append(journal_lines(changes))
-        self._durable_version = version
-
-    async def _checkpoint(self) -> None:
-        jobs, covered = self._checkpoint_jobs()
-        try:
-            await asyncio.to_thread(self._finish_checkpoint, jobs, covered)
-        except Exception:  # the journal still holds everything; try again later
-            for collection, segment, _ in jobs:
-                collection.dirty.add(segment)
-
-    async def _flush_loop(self) -> None:
-        assert self._wake is not None and self.journal is not None
-        while not self._stopping:
-            try:
-                await asyncio.wait_for(self._wake.wait(), CHECKPOINT_IDLE_SECONDS)
-            except asyncio.TimeoutError:
-                # Quiet for a while: fold the journal into the segment files.
-                if self.journal.size:
-                    await self._checkpoint()
-                continue
-            self._wake.clear()
-            version = self._version()
-            changes = self._take_changes()
-            try:
-                if changes:
-                    # Encoded here: the writer thread then needs the GIL only briefly.
-                    await asyncio.to_thread(self.journal.append, journal_lines(changes))
-            except Exception as exc:  # disk full, permissions: fail the requests, keep serving
-                self._put_back(changes)
-                waiters, self._waiters = self._waiters, []
-                for _, waiter in waiters:
-                    if not waiter.done():
-                        waiter.set_exception(StorageFailed(str(exc)))
-                continue
-            self._durable_version = max(self._durable_version, version)
-            pending = []
-            for target, waiter in self._waiters:
-                if target > version:
-                    pending.append((target, waiter))
-                elif not waiter.done():
-                    waiter.set_result(None)
-            self._waiters = pending
-            if pending:
-                self._wake.set()
-            if self.journal.size > CHECKPOINT_BYTES:
-                await self._checkpoint()
+        """Wait until every change made so far is on disk; ``StorageUnavailable`` (503) when
+        the disk refused it, and then nothing of it stays."""
+        if self.durability is not None:
+            await self.durability.commit()
 
     def mark_dirty_soon(self) -> None:
         """Ask for a flush without waiting for it (background changes such as attempt results)."""
-        if self._wake is not None and self._has_changes():
-            self._wake.set()
+        if self.durability is not None:
+            self.durability.mark_dirty_soon()
+
+    def flush_now(self) -> None:
+        """Journal every change synchronously (no event loop needed)."""
+        if self.durability is not None:
+            self.durability.flush_now()
+
+    def checkpoint_now(self) -> None:
+        """Rewrite every changed segment and drop the journal (a clean shutdown)."""
+        if self.durability is not None:
+            self.durability.checkpoint_now()
 
     async def close(self) -> None:
         """Flush what is left, stop the flusher, fold the journal into the segments."""
-        if self._flusher is not None:
-            await self.commit()
-            # Not cancelled: a write it started in a thread would go on beside the final
-            # checkpoint. It finishes what it is doing and returns.
-            self._stopping = True
-            assert self._wake is not None
-            self._wake.set()
-            await self._flusher
-            self._flusher = None
-        self.checkpoint_now()
-        for _, waiter in self._waiters:  # made durable by the checkpoint just now
-            if not waiter.done():
-                waiter.set_result(None)
-        self._waiters = []
-        if self.journal is not None:
-            self.journal.close()
+        if self.durability is not None:
+            await self.durability.close()
 
 
-__all__ = ["Repository", "StorageFailed", "environment_key"]
+__all__ = ["Record", "Repository", "environment_key"]

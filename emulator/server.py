@@ -11,6 +11,7 @@ from types import FrameType, TracebackType
 import uvicorn
 
 from emulator.config import EmulatorConfig
+from emulator.datadir import DataDirLock
 
 START_TIMEOUT = 10.0
 
@@ -33,14 +34,34 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def base_url(host: str, port: int) -> str:
+    """``http://host:port``, with an IPv6 host in brackets."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
 class UvicornServer(uvicorn.Server):
     """uvicorn, telling the emulator's change streams to end as soon as a shutdown starts, and
-    calling ``on_started`` once it serves."""
+    calling ``on_started`` once it serves.
+
+    It owns the data directory's lock (None in memory): the lock file names its URL once it
+    serves, and the lock is released only after the shutdown has flushed everything.
+    """
 
     on_started: Callable[[], None] | None = None
+    lock: DataDirLock | None = None
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().serve(sockets=sockets)
+        finally:
+            if self.lock is not None:
+                self.lock.release()
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
+        if self.started and self.lock is not None and sockets:
+            self.lock.announce(base_url(self.config.host, sockets[0].getsockname()[1]))
         if self.started and self.on_started is not None:
             self.on_started()
 
@@ -56,17 +77,28 @@ def close_streams(app: object) -> None:
 
 
 def uvicorn_server(config: EmulatorConfig) -> UvicornServer:
+    """The emulator's uvicorn server, its data loaded. Raises ``DataDirInUse`` when another
+    process owns the data directory (before reading any of it)."""
     from emulator.web.app import create_app
 
-    return UvicornServer(
-        uvicorn.Config(
-            create_app(config),
-            log_level=config.log_level,
-            lifespan="on",
-            access_log=False,
-            timeout_graceful_shutdown=5,
+    lock = DataDirLock.acquire(config.data_dir) if config.data_dir is not None else None
+    try:
+        server = UvicornServer(
+            uvicorn.Config(
+                create_app(config),
+                host=config.host,
+                log_level=config.log_level,
+                lifespan="on",
+                access_log=False,
+                timeout_graceful_shutdown=5,
+            )
         )
-    )
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+    server.lock = lock
+    return server
 
 
 class EmulatorServer:
@@ -86,9 +118,7 @@ class EmulatorServer:
     @property
     def url(self) -> str:
         """The base URL, e.g. ``http://127.0.0.1:54321``."""
-        host = self.config.host
-        shown = f"[{host}]" if ":" in host else host
-        return f"http://{shown}:{self.port}"
+        return base_url(self.config.host, self.port)
 
     @property
     def app(self) -> object:
@@ -99,7 +129,12 @@ class EmulatorServer:
         """Start serving and return once requests are accepted."""
         self._socket = bind_socket(self.config.host, self.config.port)
         self.port = self._socket.getsockname()[1]
-        self._server = uvicorn_server(self.config)
+        try:
+            self._server = uvicorn_server(self.config)
+        except BaseException:  # the data directory is in use or unreadable
+            self._socket.close()
+            self._socket = None
+            raise
         server, sock = self._server, self._socket
         self._thread = threading.Thread(
             target=lambda: server.run(sockets=[sock]), name="simplyq-emulator", daemon=True

@@ -12,17 +12,32 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from tinydb.storages import Storage
+
+from emulator.datadir import DataDirError
 
 SEGMENT_SIZE = 512
 TABLE = "_default"
 
 Doc = dict[str, Any]
+T = TypeVar("T")
+
+
+# The two calls every journal append goes through: the fault-injection seam of the tests.
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte (``os.write`` may write fewer)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def sync_file(fd: int) -> None:
+    os.fsync(fd)
 
 
 def fsync_dir(path: Path) -> None:
@@ -73,6 +88,25 @@ class AtomicJSONStorage(Storage):
         pass
 
 
+def ensure_writable(directory: Path) -> None:
+    """Create and remove a small file in ``directory``: a read-only or full data directory is
+    found at start-up, not by the first request."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".probe.", suffix=".tmp", dir=directory)
+        try:
+            write_all(fd, b"probe")
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as error:
+        error.filename = str(directory)  # the directory is the problem, not the probe's name
+        raise
+
+
+def corrupt(path: Path, what: str, advice: str) -> DataDirError:
+    return DataDirError(f"{path} {what}; {advice}")
+
+
 def segment_payload(docs: Mapping[int, Any]) -> bytes:
     """The bytes of one segment file: a TinyDB database whose doc ids are the records' seqs.
 
@@ -91,29 +125,56 @@ class SegmentedDirectory:
         # Temp files of a write that crashed before its rename.
         for stale in path.glob("*.tmp"):
             stale.unlink(missing_ok=True)
+        ensure_writable(path)
 
     def segment_path(self, segment: int) -> Path:
         return self.path / f"{segment:08d}.json"
 
     def load(self) -> Iterator[Doc]:
-        """Every stored document, in seq order.
+        """Every stored document, in seq order."""
+        return self.load_records(lambda doc: doc)
+
+    def load_records(self, convert: Callable[[Doc], T]) -> Iterator[T]:
+        """Every stored document made a record by ``convert``, in seq order. A file that is
+        not a whole segment, or holds a document ``convert`` refuses, raises ``DataDirError``
+        naming it: starting without its records would lose them silently.
 
         Read through the TinyDB storage class but not ``Table.all()``, which copies every
         document twice: with 100,000 records that doubled the start-up time.
         """
+        advice = (
+            "restore it from a backup, or move it out of the data directory to start "
+            "without its records"
+        )
         for file in sorted(self.path.glob("*.json")):
-            tables = AtomicJSONStorage(file, durable=self.durable).read() or {}
-            table = tables.get(TABLE, {})
+            try:
+                tables = AtomicJSONStorage(file, durable=self.durable).read() or {}
+            except orjson.JSONDecodeError as error:
+                what = f"is not valid JSON (cut short or edited?): {error}"
+                raise corrupt(file, what, advice) from None
+            table = tables.get(TABLE) if isinstance(tables, dict) else None
+            if not isinstance(table, dict) or not all(key.isdigit() for key in table):
+                raise corrupt(file, f"is not a segment (no {TABLE!r} table of records)", advice)
             for doc_id in sorted(table, key=int):
-                yield table[doc_id]
+                try:
+                    record = convert(table[doc_id])
+                except (KeyError, TypeError, ValueError, AttributeError) as error:
+                    problem = f"{type(error).__name__}: {error}"
+                    what = f"holds a record {doc_id} that is not valid ({problem})"
+                    raise corrupt(file, what, advice) from None
+                yield record
 
     def write_segment(self, segment: int, docs: Mapping[int, Any]) -> None:
         """Replace one segment with ``docs`` (an empty segment's file is removed)."""
+        self.write_payload(segment, segment_payload(docs) if docs else None)
+
+    def write_payload(self, segment: int, payload: bytes | None) -> None:
+        """Replace one segment's file with ``payload`` (None: remove it)."""
         path = self.segment_path(segment)
-        if not docs:
+        if payload is None:
             path.unlink(missing_ok=True)
             return
-        AtomicJSONStorage(path, durable=self.durable).write_bytes(segment_payload(docs))
+        AtomicJSONStorage(path, durable=self.durable).write_bytes(payload)
 
     def sync(self) -> None:
         """Make the renames of this collection's files durable."""
@@ -137,9 +198,11 @@ class Journal:
         self.directory = directory
         self.durable = durable
         directory.mkdir(parents=True, exist_ok=True)
+        ensure_writable(directory)
         existing = self.files()
         self._number = int(existing[-1].stem.split("-")[1]) + 1 if existing else 1
-        self._handle: Any = None
+        self._fd: int | None = None
+        self._end = 0
         self.size = 0
 
     def files(self) -> list[Path]:
@@ -150,44 +213,86 @@ class Journal:
     def current(self) -> Path:
         return self.directory / f"journal-{self._number:08d}.log"
 
-    def replay(self) -> Iterator[tuple[str, int, Doc | None]]:
-        """(collection, seq, document or None for a deletion), in the order written."""
+    def replay(self, collections: Collection[str]) -> Iterator[tuple[str, int, Doc | None, str]]:
+        """(collection, seq, document or None for a deletion, "file line N"), in the order
+        written. A line that does not parse is skipped when it is its file's last: the torn
+        end of an append that a crash cut short, never acknowledged. Anywhere else it is
+        damage, and skipping it would drop acknowledged changes: ``DataDirError``."""
+        advice = (
+            "restore it from a backup, or move it out of the data directory to start from "
+            "the last checkpoint (without the changes it holds)"
+        )
         for file in self.files():
-            for line in file.read_bytes().split(b"\n"):
-                if not line:
+            lines = file.read_bytes().split(b"\n")
+            last = max((n for n, line in enumerate(lines) if line.strip()), default=-1)
+            for n, line in enumerate(lines):
+                if not line.strip():
                     continue
                 try:
                     entry = orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    break  # the torn end of an append a crash cut short
-                yield entry["c"], entry["s"], entry["d"]
+                except orjson.JSONDecodeError as error:
+                    if n == last:
+                        break
+                    raise corrupt(
+                        file, f"line {n + 1} is not JSON ({error}) and more lines follow", advice
+                    ) from None
+                if (
+                    not isinstance(entry, dict)
+                    or entry.get("c") not in collections
+                    or not isinstance(entry.get("s"), int)
+                    or not isinstance(entry.get("d"), (dict, type(None)))
+                ):
+                    raise corrupt(file, f"line {n + 1} is not a journal entry", advice)
+                yield entry["c"], entry["s"], entry["d"], f"{file} line {n + 1}"
 
     def append(self, payload: bytes) -> None:
-        """Add ``payload`` (whole lines) and make it durable before returning."""
-        if self._handle is None:
-            self._handle = open(self.current, "ab")  # noqa: SIM115 - kept open between appends
+        """Add ``payload`` (whole lines) and make it durable before returning.
+
+        When that fails (disk full, I/O error) the file is cut back to where it ended, so that
+        neither half a line nor the whole lines of a refused append are ever replayed.
+        """
+        if self._fd is None:
+            self._fd = os.open(
+                self.current, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644
+            )
+            self._end = os.fstat(self._fd).st_size
             if self.durable:
                 fsync_dir(self.directory)
-        self._handle.write(payload)
-        self._handle.flush()
-        if self.durable:
-            os.fsync(self._handle.fileno())
+        path = self.current
+        try:
+            write_all(self._fd, payload)
+            if self.durable:
+                sync_file(self._fd)
+        except BaseException as error:
+            self._cut_back()
+            if isinstance(error, OSError) and error.filename is None:
+                error.filename = str(path)
+            raise
+        self._end += len(payload)
         self.size += len(payload)
+
+    def _cut_back(self) -> None:
+        assert self._fd is not None
+        try:
+            os.ftruncate(self._fd, self._end)
+        except OSError:
+            # The rest stays at the end of this file (a torn tail, skipped on replay); the
+            # next append starts a new file instead of writing after it.
+            self.close()
+            self._number += 1
 
     def rotate(self) -> list[Path]:
         """Start a new file; returns the older ones, to delete once a checkpoint covers them."""
         covered = self.files()
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+        self.close()
         self._number += 1
         self.size = 0
         return covered
 
     def close(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
 
 
 def journal_lines(changes: list[tuple[str, int, Any]]) -> bytes:

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_plugin.settings import Settings, add_options, register, stop_all, unregister
+from pytest_plugin.settings import (
+    REPORT,
+    Settings,
+    add_options,
+    register,
+    stop_all,
+    unregister,
+)
 
 if TYPE_CHECKING:
     from pytest_httpserver import HTTPServer
@@ -29,7 +36,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     # Check the settings now, so a bad value is a usage error before any test runs.
-    Settings.from_config(config)
+    settings = Settings.from_config(config)
+    if settings.report is not None:
+        from pytest_plugin.report import Report, worker_name
+
+        report = Report(settings.report, worker_name())
+        config.stash[REPORT] = report
+        config.pluginmanager.register(report, "simplyq-report")
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -64,7 +77,9 @@ def simplyq_server(pytestconfig: pytest.Config) -> Iterator[SimplyQServer]:
 
 
 @pytest.fixture
-def simplyq(simplyq_server: SimplyQServer) -> Iterator[SimplyQEnvironment]:
+def simplyq(
+    simplyq_server: SimplyQServer, request: pytest.FixtureRequest
+) -> Iterator[SimplyQEnvironment]:
     """A fresh, isolated SimplyQ environment (its own API key) for one test: ``client``,
     ``api_key``, ``base_url``, ``env``/``setenv()``, ``clock``, waits and assertions. Its data
     is deleted after the test (kept with an external emulator or ``--simplyq-data-dir``)."""
@@ -72,6 +87,9 @@ def simplyq(simplyq_server: SimplyQServer) -> Iterator[SimplyQEnvironment]:
     try:
         yield environment
     finally:
+        if REPORT in request.config.stash:
+            # Read before the reset deletes it.
+            request.config.stash[REPORT].collect(request.node.nodeid, environment)
         simplyq_server.finish(environment)
 
 

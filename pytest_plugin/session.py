@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 
 from emulator.config import EmulatorConfig
+from emulator.datadir import DataDirError, DataDirInUse
 from emulator.server import EmulatorServer
 from pytest_plugin.helpers import SimplyQEnvironment
 from pytest_plugin.settings import URL_ENV, Settings, worker_id
@@ -85,6 +86,16 @@ class SimplyQServer:
             )
             try:
                 self.server = EmulatorServer(config).start()
+            except DataDirInUse as error:
+                attach = f"run the tests against it with --simplyq-url {error.url}, "
+                if error.url is None:
+                    attach = ""
+                raise ConnectionError(
+                    f"simplyq: {error}; {attach}or choose another --simplyq-data-dir"
+                ) from None
+            except DataDirError as error:
+                self._remove_scratch()
+                raise ConnectionError(f"simplyq: cannot start the emulator: {error}") from None
             except BaseException:
                 self._remove_scratch()
                 raise

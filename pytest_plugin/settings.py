@@ -8,14 +8,18 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pytest
+
+if TYPE_CHECKING:
+    from pytest_plugin.report import Report
 
 URL_ENV = "SIMPLYQ_EMULATOR_URL"
 DATA_DIR_ENV = "SIMPLYQ_PYTEST_DATA_DIR"
 TIME_SCALE_ENV = "SIMPLYQ_PYTEST_TIME_SCALE"
 DELIVERY_TIMEOUT_ENV = "SIMPLYQ_PYTEST_DELIVERY_TIMEOUT"
+REPORT_ENV = "SIMPLYQ_PYTEST_REPORT"
 DEFAULT_DELIVERY_TIMEOUT = 2.0
 MAX_TIME_SCALE = 1000.0
 
@@ -45,6 +49,12 @@ OPTIONS: tuple[tuple[str, str, str], ...] = (
         f"seconds an endpoint has to answer the started emulator "
         f"(default {DEFAULT_DELIVERY_TIMEOUT:g})",
     ),
+    (
+        "simplyq_report",
+        REPORT_ENV,
+        "write an HTML report to this file after the run: per test (failing ones first) the "
+        "events it published and every attempt with its request, response and timeline",
+    ),
 )
 
 
@@ -69,6 +79,7 @@ class Settings:
     data_dir: Path | None = None
     time_scale: float = 1.0
     delivery_timeout: float = DEFAULT_DELIVERY_TIMEOUT
+    report: Path | None = None
 
     @property
     def external(self) -> bool:
@@ -103,15 +114,22 @@ class Settings:
         data_dir, _ = pick("simplyq_data_dir", DATA_DIR_ENV)
         scale, scale_source = pick("simplyq_time_scale", TIME_SCALE_ENV)
         timeout, timeout_source = pick("simplyq_delivery_timeout", DELIVERY_TIMEOUT_ENV)
+        report, report_source = pick("simplyq_report", REPORT_ENV)
         if url is not None and not url.startswith(("http://", "https://")):
             raise pytest.UsageError(
                 f"simplyq: {url_source} must be an http:// or https:// URL, got {url!r}"
+            )
+        report_path = Path(report).expanduser().resolve() if report else None
+        if report_path is not None and report_path.is_dir():
+            raise pytest.UsageError(
+                f"simplyq: {report_source} must name a file, {report_path} is a directory"
             )
         return cls(
             url=url.rstrip("/") if url else None,
             data_dir=Path(data_dir).expanduser().resolve() if data_dir else None,
             time_scale=_positive(scale, scale_source, 1.0, maximum=MAX_TIME_SCALE),
             delivery_timeout=_positive(timeout, timeout_source, DEFAULT_DELIVERY_TIMEOUT),
+            report=report_path,
         )
 
     def describe(self) -> str:
@@ -158,6 +176,10 @@ class Stoppable(Protocol):
 # interrupted run). Kept on the config, not in a module global: a pytester run in the same
 # interpreter is a second session using this module, and must not stop the outer session's.
 RUNNING = pytest.StashKey[list[Stoppable]]()
+
+
+# The run's report collector, when --simplyq-report is given.
+REPORT: pytest.StashKey[Report] = pytest.StashKey()
 
 
 def register(config: pytest.Config, thing: Stoppable) -> None:

@@ -65,6 +65,16 @@ class Served:
                 time.sleep(0.02)
         raise AssertionError("the emulator did not answer within the start timeout")
 
+    def wait_exit(self, timeout: float = START_TIMEOUT) -> int:
+        """Wait (bounded) for a process that should end by itself; returns its exit code."""
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"still running after {timeout} s:\n{self.output()}") from None
+        self._log.close()
+        return code
+
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs."""
         if self.process.poll() is None:

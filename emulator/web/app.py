@@ -17,9 +17,9 @@ from emulator.clock import Clock
 from emulator.config import EmulatorConfig
 from emulator.delivery import ClientFactory
 from emulator.errors import EmulatorError, NotFound, Unroutable
-from emulator.repository import StorageFailed
 from emulator.web import api, control
-from emulator.web.responses import JSONResponse, error_response
+from emulator.web.responses import error_response
+from emulator.web.ui import ui_routes
 
 # serve's log levels at which the console shows a line per error answer (emulator.hints).
 HINT_LOG_LEVELS = frozenset({"warning", "info", "debug", "trace"})
@@ -54,10 +54,6 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return error_response(Unroutable(exc.status_code, exc.detail, hint=hint), request)
 
 
-async def storage_error(request: Request, exc: Exception) -> Response:
-    return JSONResponse({"error": f"storage failed: {exc}", "code": 503}, 503)
-
-
 async def emulator_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, EmulatorError)
     return error_response(exc, request)
@@ -68,11 +64,10 @@ def create_app(
 ) -> Starlette:
     """The ASGI app of a new emulator (its parts at ``app.state.emulator``)."""
     app = Starlette(
-        routes=[*api.ROUTES, *control.ROUTES],
+        routes=[*api.ROUTES, *control.ROUTES, *ui_routes()],
         lifespan=lifespan,
         exception_handlers={
             HTTPException: http_error,
-            StorageFailed: storage_error,
             EmulatorError: emulator_error,
         },
     )

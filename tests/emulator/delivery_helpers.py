@@ -14,6 +14,7 @@ schedules are then exact to the second and deterministic.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import secrets
 import socket
 import ssl
@@ -21,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from unittest import mock
@@ -36,6 +38,8 @@ from emulator.web.app import create_app
 
 # Real seconds per emulated second: emulated time moves ~1 µs per 1000 real seconds.
 FROZEN = 1e9
+GRACE = 600.0  # rotation grace of the delivery suite's emulator (seconds)
+SECRET = "whsec_" + "Ab3" * 21 + "Z"
 WAIT = 5.0  # the longest any test waits (polls) for something to happen
 HOST = "127.0.0.1"
 # One TLS context for every test client: httpx builds a new one (~0.1 s) per client otherwise.
@@ -421,3 +425,18 @@ def wait_until(predicate: Callable[[], Any], timeout: float = WAIT, what: str = 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(0.01)
+
+
+def paths(receiver: Receiver) -> list[str]:
+    """The paths a receiver was sent, sorted."""
+    return sorted(r.path for r in receiver.received())
+
+
+def unix(timestamp: str) -> float:
+    return datetime.fromisoformat(timestamp).timestamp()
+
+
+def gaps(attempts: list[dict[str, Any]]) -> list[float]:
+    """Seconds between consecutive attempts."""
+    times = [unix(a["attempted_at"]) for a in attempts]
+    return [later - earlier for earlier, later in itertools.pairwise(times)]

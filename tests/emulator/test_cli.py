@@ -75,6 +75,7 @@ def test_serve_prints_url_key_and_data_dir_and_stops_cleanly_on_ctrl_c(tmp_path:
         url = re.search(r"Base URL:\s+(http://127\.0\.0\.1:\d+)", banner)
         assert url, banner
         assert "API key:" in banner and str(data.resolve()) in banner
+        assert f"Web view:  {url.group(1)}/_emulator/ui" in banner
         created = httpx.post(
             url.group(1) + "/v1/application",
             headers={"Authorization": "Bearer cli-test"},

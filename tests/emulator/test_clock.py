@@ -1,10 +1,23 @@
-"""Unit tests of ``emulator.clock.Clock`` with injected fake wall and monotonic clocks."""
+"""``emulator.clock.Clock`` with injected fake wall and monotonic clocks, and a served
+emulator whose wall clock is stepped while retries are scheduled."""
 
 from __future__ import annotations
 
-import pytest
+import contextlib
+import itertools
+import time
+from collections.abc import Iterator
+from unittest import mock
 
-from emulator.clock import Clock
+import pytest
+import uvicorn
+
+import emulator.server as server_module
+from emulator.clock import Clock, steady
+from emulator.config import EmulatorConfig
+from emulator.server import EmulatorServer
+from emulator.web.app import create_app
+from tests.emulator.delivery_helpers import Env, Receiver, Reply, emulator_config, wait_until
 
 WALL = 1_700_000_000.25
 
@@ -179,3 +192,86 @@ def test_never_goes_backwards_under_many_operations() -> None:
         now = clock.now()
         assert now >= last
         last = now
+
+
+def test_never_goes_backwards_even_if_its_source_does() -> None:
+    clock, fake = make()
+    fake.sleep(10)
+    assert clock.now() == pytest.approx(WALL + 10)
+    fake.mono_now -= 5  # a monotonic source that misbehaves (a VM restored from a snapshot)
+    assert clock.now() == pytest.approx(WALL + 10)
+    fake.mono_now += 6
+    assert clock.now() == pytest.approx(WALL + 11)
+
+
+@pytest.mark.skipif(not hasattr(time, "CLOCK_BOOTTIME"), reason="no CLOCK_BOOTTIME here")
+def test_the_default_source_counts_a_suspend() -> None:
+    # CLOCK_MONOTONIC stops while the machine sleeps; CLOCK_BOOTTIME does not, so emulated
+    # time keeps up with the wall clock across a laptop's sleep.
+    before = time.clock_gettime(time.CLOCK_BOOTTIME)
+    value = steady()
+    after = time.clock_gettime(time.CLOCK_BOOTTIME)
+    assert before <= value <= after
+
+
+# --------------------------------------------------------------------------- a served emulator
+class JumpyWall:
+    """The real wall clock plus an offset the test steps (as NTP or a user would)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+@contextlib.contextmanager
+def emulator_with_clock(clock: Clock) -> Iterator[EmulatorServer]:
+    def build(config: EmulatorConfig) -> uvicorn.Server:
+        app = create_app(config, clock=clock)
+        return uvicorn.Server(
+            uvicorn.Config(app, log_level=config.log_level, lifespan="on", access_log=False)
+        )
+
+    server = EmulatorServer(emulator_config(time_scale=1.0))
+    with mock.patch.object(server_module, "uvicorn_server", build):
+        server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_wall_clock_steps_neither_reorder_nor_lose_nor_hold_back_tries() -> None:
+    wall = JumpyWall()
+    clock = Clock(1.0, wall=wall)
+    failing = [Reply(500)] * 3
+    with Receiver(script=failing) as receiver, emulator_with_clock(clock) as server:
+        env = Env(server.url)
+        try:
+            env.app(
+                "app", retry_strategy={"type": "fixed_wait", "max_retries": 3, "retry_delay": 1}
+            )
+            env.endpoint("app", "ep", receiver.hook())
+            event = env.publish("app")
+            receiver.wait_for(1)
+            wall.offset = -3600.0  # set back an hour
+            receiver.wait_for(2)
+            wall.offset = 86400.0  # then a day ahead
+            receiver.wait_for(3)
+            wall.offset = 0.0
+            tries = receiver.wait_for(4)
+            wait_until(
+                lambda: [a["status"] for a in env.event_attempts("app", event["uid"])][-1] == "0",
+                what="the last try's success",
+            )
+            attempts = env.event_attempts("app", event["uid"])
+        finally:
+            env.close()
+    # One second apart in real time, in order, each recorded once and in emulated time that
+    # never went back.
+    gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(tries)]
+    assert all(0.9 < gap < 3.0 for gap in gaps), gaps
+    assert [a["status"] for a in attempts] == ["3", "3", "3", "0"]
+    times = [a["attempted_at"] for a in attempts]
+    assert times == sorted(times)

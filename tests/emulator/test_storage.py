@@ -1,7 +1,9 @@
-"""Crash-safe TinyDB files: ``AtomicJSONStorage`` and segmented collection folders."""
+"""Crash-safe TinyDB files: ``AtomicJSONStorage``, segmented collection folders and the journal;
+files damaged by hand are named, never skipped; an append the disk refuses leaves nothing."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from pathlib import Path
@@ -10,11 +12,15 @@ from typing import Any
 import pytest
 from tinydb import TinyDB
 
+from emulator import storage
+from emulator.datadir import DataDirError
 from emulator.storage import (
     SEGMENT_SIZE,
     TABLE,
     AtomicJSONStorage,
+    Journal,
     SegmentedDirectory,
+    journal_lines,
     segment_payload,
 )
 
@@ -174,3 +180,119 @@ def test_stale_temp_files_are_removed_on_open(tmp_path: Path) -> None:
 def test_directory_is_created(tmp_path: Path) -> None:
     SegmentedDirectory(tmp_path / "a" / "b")
     assert (tmp_path / "a" / "b").is_dir()
+
+
+# --------------------------------------------------------------------------- damaged files
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"this is not json", "is not valid JSON"),
+        (segment_payload(docs(range(1, 4)))[:-7], "is not valid JSON"),  # truncated by hand
+        (b'{"other": {}}', "is not a segment"),
+        (b"[1, 2]", "is not a segment"),
+        (b'{"_default": {"x": {}}}', "is not a segment"),
+    ],
+)
+def test_a_damaged_segment_is_named_not_skipped(
+    tmp_path: Path, content: bytes, problem: str
+) -> None:
+    folder = SegmentedDirectory(tmp_path / "events")
+    folder.write_segment(0, docs(range(1, 3)))
+    folder.segment_path(1).write_bytes(content)
+    with pytest.raises(DataDirError) as error:
+        list(folder.load())
+    message = str(error.value)
+    assert message.startswith(f"{folder.segment_path(1)} {problem}")
+    assert "restore it from a backup, or move it out of the data directory" in message
+    assert "\n" not in message
+
+
+def test_a_record_the_loader_refuses_names_its_file(tmp_path: Path) -> None:
+    folder = SegmentedDirectory(tmp_path / "events")
+    folder.write_segment(0, docs(range(1, 3)))
+
+    def needs_name(doc: dict[str, Any]) -> str:
+        return str(doc["name"])
+
+    with pytest.raises(DataDirError, match=r"00000000\.json holds a record 1 that is not valid"):
+        list(folder.load_records(needs_name))
+
+
+def journal_with(tmp_path: Path, content: bytes) -> Journal:
+    (tmp_path / "journal-00000001.log").write_bytes(content)
+    return Journal(tmp_path)
+
+
+def test_a_torn_last_line_of_the_journal_is_skipped(tmp_path: Path) -> None:
+    good = journal_lines([("events", 1, {"seq": 1}), ("events", 2, None)])
+    journal = journal_with(tmp_path, good + b'{"c": "events", "s": 3, "d": {"se')
+    assert [(c, s, d) for c, s, d, _ in journal.replay({"events"})] == [
+        ("events", 1, {"seq": 1}),
+        ("events", 2, None),
+    ]
+
+
+def test_garbage_in_the_middle_of_the_journal_stops_the_load(tmp_path: Path) -> None:
+    good = journal_lines([("events", 1, {"seq": 1})])
+    journal = journal_with(tmp_path, good + b"\x00\x00garbage\n" + good)
+    with pytest.raises(DataDirError) as error:
+        list(journal.replay({"events"}))
+    assert str(error.value).startswith(f"{tmp_path / 'journal-00000001.log'} line 2 is not JSON")
+    assert "and more lines follow" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [b'{"c": "nope", "s": 1, "d": null}', b'{"c": "events", "s": "1", "d": null}', b"[1]"],
+)
+def test_a_journal_line_that_is_not_an_entry_stops_the_load(tmp_path: Path, line: bytes) -> None:
+    journal = journal_with(tmp_path, line + b"\n")
+    with pytest.raises(DataDirError, match="line 1 is not a journal entry"):
+        list(journal.replay({"events"}))
+
+
+# --------------------------------------------------------------------------- refused appends
+def full_disk_after(monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """The disk fills up: in the middle of the next write, or at its fsync."""
+
+    def no_space(*args: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    if where == "write":
+
+        def half_then_full(fd: int, data: bytes) -> None:
+            os.write(fd, data[: len(data) // 2])
+            no_space()
+
+        monkeypatch.setattr(storage, "write_all", half_then_full)
+    else:
+        monkeypatch.setattr(storage, "sync_file", no_space)
+
+
+@pytest.mark.parametrize("where", ["write", "fsync"])
+def test_a_refused_append_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    journal = Journal(tmp_path)
+    journal.append(journal_lines([("events", 1, {"seq": 1})]))
+    full_disk_after(monkeypatch, where)
+    with pytest.raises(OSError) as error:
+        journal.append(journal_lines([("events", 2, {"seq": 2}), ("events", 3, {"seq": 3})]))
+    assert error.value.errno == errno.ENOSPC
+    assert error.value.filename == str(tmp_path / "journal-00000001.log")
+    monkeypatch.undo()
+    # Not a byte of the refused lines is replayed, and the next append goes on cleanly.
+    journal.append(journal_lines([("events", 4, {"seq": 4})]))
+    journal.close()
+    assert [s for _, s, _, _ in Journal(tmp_path).replay({"events"})] == [1, 4]
+
+
+def test_an_unwritable_directory_is_found_when_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full_disk_after(monkeypatch, "write")
+    with pytest.raises(OSError) as error:
+        SegmentedDirectory(tmp_path / "events")
+    assert error.value.errno == errno.ENOSPC
+    monkeypatch.undo()
+    assert [p.name for p in (tmp_path / "events").iterdir()] == []  # the probe is gone

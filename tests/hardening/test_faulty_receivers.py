@@ -6,7 +6,7 @@ before or in the middle of an answer, redirect, refuse, fail, trickle bytes slow
 timeout, send garbage or a body that never ends. The emulator runs with a 1 s delivery timeout
 and a frozen clock (time moves only when the test advances it), so the retry schedule is exact.
 
-``tests/emulator/test_delivery.py`` covers the single cases (each status class, a hanging
+``tests/emulator/delivery/test_failures.py`` covers the single cases (each status class, a hanging
 endpoint beside a healthy one, truncation of a 2 MB body); here every fault is driven through
 a whole retry strategy side by side, and the healthy endpoint's latency is measured with and
 without faulty neighbours.

@@ -1,0 +1,345 @@
+"""Making changes durable: group commit to the journal, checkpoints into the segment files, and
+what happens when the disk refuses a write.
+
+``commit()`` waits until a background flush has appended every change made so far to the
+journal and fsynced it. Flushes run one at a time and take every change made while the
+previous one was writing (group commit), so many concurrent requests share one fsync. Now and
+then a checkpoint rewrites the changed segment files and deletes the journal files they cover.
+
+A change the disk does not take (full, read-only, I/O error) is not kept in memory either:
+every waiting commit fails with ``StorageUnavailable`` (a 503), the records are reloaded from
+what the disk holds, and writes resume as soon as the disk takes them again. Memory never shows
+what a restart would not.
+
+All methods must be called from the event loop's thread; only the file writes leave it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from emulator.collection import Collection
+from emulator.datadir import reason
+from emulator.errors import StorageUnavailable
+from emulator.storage import Journal, SegmentedDirectory, ensure_writable, journal_lines
+
+# A commit appends to the journal; a checkpoint folds it into the segment files when it has
+# grown past this, or when nothing was written for a while.
+CHECKPOINT_BYTES = 4 * 1024 * 1024
+CHECKPOINT_IDLE_SECONDS = 2.0
+SWITCH_INTERVAL = 0.0005
+# While the disk refuses writes, how often the flusher checks whether it takes them again.
+PROBE_SECONDS = 1.0
+
+# Shown with uvicorn's own lines (and silenced with them, under the dashboard).
+log = logging.getLogger("uvicorn.error")
+
+Jobs = list[tuple[Collection[Any], int, bytes | None]]
+
+
+def refusal(error: Exception, path: Path) -> str:
+    """``storage unavailable: disk full (No space left on device) writing <path>``."""
+    if isinstance(error, OSError):
+        return f"storage unavailable: {reason(error)} writing {error.filename or path}"
+    return f"storage unavailable: {type(error).__name__}: {error}"
+
+
+class Durability:
+    """The write path of one data directory.
+
+    ``collections()`` gives the current collections (a reload replaces them); ``reload()``
+    rebuilds every record and index from the files.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        journal: Journal,
+        collections: Callable[[], tuple[Collection[Any], ...]],
+        reload: Callable[[], None],
+    ) -> None:
+        self.data_dir = data_dir
+        self.journal = journal
+        self._collections = collections
+        self._reload = reload
+        # (version the waiter needs on disk, its future)
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._durable_version = 0
+        self._stopping = False
+        self._wake: asyncio.Event | None = None
+        self._flusher: asyncio.Task[None] | None = None
+        # False from a write the disk refused until it takes writes again.
+        self.available = True
+        self._available_listeners: list[Callable[[], None]] = []
+        self._checkpoint_failing = False
+        # Set when even reloading failed: memory no longer matches the files, so nothing is
+        # written any more (a checkpoint would overwrite good files with partial records).
+        self._broken: str | None = None
+
+    def on_available(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` when the disk takes writes again after refusing one."""
+        self._available_listeners.append(listener)
+
+    # ------------------------------------------------------------------ versions
+    def _version(self) -> int:
+        return sum(c.version for c in self._collections())
+
+    def has_changes(self) -> bool:
+        return any(c.changed for c in self._collections())
+
+    def _take_changes(self) -> list[tuple[str, int, Any]]:
+        # Parents before children: a torn journal end loses children first, and loading
+        # drops orphans.
+        return [change for c in self._collections() for change in c.take_changes()]
+
+    # ------------------------------------------------------------------ commit
+    def start(self) -> None:
+        """Start the background flusher (inside a running event loop)."""
+        if self._flusher is not None:
+            return
+        # The writer thread must win the GIL back from a busy event loop after each fsync;
+        # at the default 5 ms switch interval every commit waited for it (measured: durable
+        # publishing at half the in-memory rate although an fsync here takes 0.3 ms).
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())
+
+    async def commit(self) -> None:
+        """Wait until every change made so far is on disk (including changes that a flush
+        already in progress is writing); ``StorageUnavailable`` if the disk refused them."""
+        if self._broken is not None:
+            raise StorageUnavailable(self._broken)
+        target = self._version()
+        if self._durable_version >= target:
+            return
+        if self._flusher is None:
+            self.flush_now()
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((target, waiter))
+        assert self._wake is not None
+        self._wake.set()
+        await waiter
+
+    def mark_dirty_soon(self) -> None:
+        """Ask for a flush without waiting for it (background changes such as attempt results)."""
+        if self._wake is not None and self.has_changes():
+            self._wake.set()
+
+    # ------------------------------------------------------------------ refusals
+    def _refused(self, error: Exception, path: Path) -> StorageUnavailable:
+        """The disk did not take the changes: fail every waiter, undo every change not on
+        disk (by reloading what is), and note that writes are refused until a probe passes."""
+        message = refusal(error, path)
+        try:
+            self._reload()
+        except Exception as reload_error:
+            also = refusal(reload_error, self.data_dir).removeprefix("storage unavailable: ")
+            message = (
+                f"{message}; reloading the data directory failed too ({also}): restart the emulator"
+            )
+            self._broken = message
+            log.error("%s", message)
+        self._refuse_waiters(message)
+        # The reloaded records count from zero again; all of them are on disk.
+        self._durable_version = 0
+        if self.available:
+            log.warning(
+                "%s; refused changes were undone, writes answer 503 until the disk takes them",
+                message,
+            )
+        self.available = False
+        return StorageUnavailable(message)
+
+    def _refuse_waiters(self, message: str) -> None:
+        waiters, self._waiters = self._waiters, []
+        for _, waiter in waiters:
+            if not waiter.done():
+                waiter.set_exception(StorageUnavailable(message))
+
+    def _now_available(self) -> None:
+        if not self.available:
+            self.available = True
+            log.warning("storage available again: writes are accepted")
+            for listener in list(self._available_listeners):
+                listener()
+            self.mark_dirty_soon()  # background changes held back meanwhile
+
+    async def _probe(self) -> None:
+        try:
+            await asyncio.to_thread(ensure_writable, self.data_dir)
+        except OSError:
+            return
+        self._now_available()
+
+    # ------------------------------------------------------------------ checkpoints
+    def _checkpoint_jobs(self) -> tuple[Jobs, list[Path]]:
+        """Start a checkpoint: a fresh journal file, and the segments to rewrite (encoded now:
+        call it only when everything in memory is durable or about to be appended)."""
+        jobs = [
+            (collection, segment, payload)
+            for collection in self._collections()
+            for segment, payload in collection.take_dirty()
+        ]
+        return jobs, self.journal.rotate()
+
+    @staticmethod
+    def _finish_checkpoint(jobs: Jobs, covered: list[Path]) -> None:
+        """Rewrite the segments, then drop the journal files they now cover."""
+        touched: dict[Path, SegmentedDirectory] = {}
+        for collection, segment, payload in jobs:
+            directory = collection.directory
+            assert directory is not None
+            directory.write_payload(segment, payload)
+            touched[directory.path] = directory
+        for directory in touched.values():
+            directory.sync()
+        for file in covered:
+            file.unlink(missing_ok=True)
+
+    def _checkpoint_failed(self, jobs: Jobs, error: Exception) -> None:
+        """The journal still holds everything: the segments are rewritten by a later one."""
+        for collection, segment, _ in jobs:
+            collection.dirty.add(segment)
+        if not self._checkpoint_failing:
+            log.warning(
+                "checkpoint failed (%s); the journal keeps every change, retried later",
+                refusal(error, self.data_dir).removeprefix("storage unavailable: "),
+            )
+        self._checkpoint_failing = True
+
+    async def _checkpoint(self, jobs: Jobs, covered: list[Path]) -> None:
+        try:
+            await asyncio.to_thread(self._finish_checkpoint, jobs, covered)
+        except Exception as error:
+            self._checkpoint_failed(jobs, error)
+        else:
+            self._checkpoint_failing = False
+
+    # ------------------------------------------------------------------ flushing
+    async def _flush_loop(self) -> None:
+        assert self._wake is not None
+        while not self._stopping:
+            idle = CHECKPOINT_IDLE_SECONDS if self.available else PROBE_SECONDS
+            try:
+                await asyncio.wait_for(self._wake.wait(), idle)
+            except asyncio.TimeoutError:
+                if self._broken is not None:
+                    continue
+                if not self.available:
+                    await self._probe()
+                elif self.journal.size and not self.has_changes():
+                    # Quiet for a while: fold the journal into the segment files.
+                    await self._checkpoint(*self._checkpoint_jobs())
+                continue
+            self._wake.clear()
+            if not self.available and not self._waiters:
+                continue  # background changes wait for the disk; a request's write tries it
+            await self._flush_once()
+
+    async def _flush_once(self) -> None:
+        assert self._wake is not None
+        if self._broken is not None:
+            self._refuse_waiters(self._broken)
+            return
+        version = self._version()
+        changes = self._take_changes()
+        # Encoded together with the batch: the segments then hold exactly what is durable
+        # once the batch is, never a change a request made while the append was running.
+        checkpoint = (
+            self._checkpoint_jobs() if changes and self.journal.size > CHECKPOINT_BYTES else None
+        )
+        path = self.journal.current
+        try:
+            if changes:
+                # Encoded here: the writer thread then needs the GIL only briefly.
+                await asyncio.to_thread(self.journal.append, journal_lines(changes))
+        except Exception as error:  # disk full, permissions: fail the requests, keep serving
+            self._refused(error, path)
+            return
+        if changes:
+            self._now_available()
+        self._durable_version = max(self._durable_version, version)
+        pending = []
+        for target, waiter in self._waiters:
+            if target > version:
+                pending.append((target, waiter))
+            elif not waiter.done():
+                waiter.set_result(None)
+        self._waiters = pending
+        if pending:
+            self._wake.set()
+        if checkpoint is not None:
+            await self._checkpoint(*checkpoint)
+
+    def flush_now(self) -> None:
+        """Journal every change synchronously (no event loop needed)."""
+        if self._broken is not None:
+            raise StorageUnavailable(self._broken)
+        path = self.journal.current
+        try:
+            self._journal_now()
+        except Exception as error:
+            raise self._refused(error, path) from None
+        self._now_available()
+        if self.journal.size > CHECKPOINT_BYTES:
+            jobs, covered = self._checkpoint_jobs()
+            try:
+                self._finish_checkpoint(jobs, covered)
+            except Exception as error:
+                self._checkpoint_failed(jobs, error)
+
+    def checkpoint_now(self) -> None:
+        """Rewrite every changed segment and drop the journal (a clean shutdown)."""
+        self.flush_now()
+        jobs, covered = self._checkpoint_jobs()
+        try:
+            self._finish_checkpoint(jobs, covered)
+        except Exception as error:
+            self._checkpoint_failed(jobs, error)
+
+    def _journal_now(self) -> None:
+        version = self._version()
+        changes = self._take_changes()
+        if changes:
+            self.journal.append(journal_lines(changes))
+        self._durable_version = version
+
+    async def close(self) -> None:
+        """Flush what is left, stop the flusher, fold the journal into the segments."""
+        failure: StorageUnavailable | None = None
+        if self._flusher is not None:
+            try:
+                await self.commit()
+            except StorageUnavailable as error:
+                failure = error
+            # Not cancelled: a write it started in a thread would go on beside the final
+            # checkpoint. It finishes what it is doing and returns.
+            self._stopping = True
+            assert self._wake is not None
+            self._wake.set()
+            await self._flusher
+            self._flusher = None
+        try:
+            self.checkpoint_now()
+        except StorageUnavailable as error:
+            # Only background changes (attempt results) can be left: as after a crash, those
+            # tries are made again on the next start.
+            failure = error
+        for _, waiter in self._waiters:  # made durable by the checkpoint just now
+            if not waiter.done():
+                if failure is None:
+                    waiter.set_result(None)
+                else:
+                    waiter.set_exception(StorageUnavailable(str(failure)))
+        self._waiters = []
+        self.journal.close()
+
+
+__all__ = ["CHECKPOINT_BYTES", "Durability", "refusal"]
