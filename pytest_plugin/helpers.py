@@ -221,6 +221,25 @@ class SimplyQEnvironment:
         answer: dict[str, Any] = self.client.emulator.seed(document, api_key=self.api_key)
         return answer
 
+    def chaos(
+        self,
+        *,
+        app: str | None = None,
+        endpoint: str | None = None,
+        **settings: float | bool | int,
+    ) -> dict[str, Any]:
+        """Turn on delivery chaos for this environment (or one ``app``, or one of its
+        ``endpoint``): ``duplicate=0.2``, ``lost_ack=0.1`` (probabilities), ``reorder=True``
+        (or seconds), ``latency``/``jitter``/``burst`` (seconds), ``seed=7`` to repeat a run.
+        Called with no setting, turns it off. Returns the settings, with the seed used; each
+        attempt's detail (``client.emulator.attempt_detail``) says what was injected."""
+        if app is None and endpoint is not None:
+            raise ValueError("simplyq.chaos: an endpoint is named with its app")
+        answer: dict[str, Any] = self.client.emulator.set_chaos(
+            api_key=self.api_key, app=app, endpoint=endpoint, off=not settings, **settings
+        )
+        return answer
+
     # ------------------------------------------------------------------ waits
     def settle(self, timeout: float = DEFAULT_WAIT) -> None:
         """Wait until every try due now has been made. No sleeping: the emulator answers when

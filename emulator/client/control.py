@@ -111,6 +111,34 @@ class EmulatorControl(Resource[X]):
         return Request("POST", "/_emulator/seed", parse_json, params, json=dict(document))
 
     @operation
+    def chaos(self) -> Request[Any]:
+        """The delivery chaos in force: emulator-wide (``default``) and per scope."""
+        return Request("GET", "/_emulator/chaos", parse_json)
+
+    @operation
+    def set_chaos(
+        self,
+        /,
+        *,
+        api_key: str | None = None,
+        app: str | None = None,
+        endpoint: str | None = None,
+        off: bool = False,
+        **settings: float | bool | int,
+    ) -> Request[Any]:
+        """Set the delivery chaos (``duplicate``, ``lost_ack``: probabilities; ``reorder``,
+        ``latency``, ``jitter``, ``burst``: seconds; ``seed``) of an endpoint, an application,
+        an environment (``api_key``) or, with none of them, every environment; ``off=True``
+        clears it. Answers the settings with the seed used."""
+        body: dict[str, Any] = dict(settings)
+        for name, value in (("api_key", api_key), ("app", app), ("endpoint", endpoint)):
+            if value is not None:
+                body[name] = value
+        if off:
+            body["off"] = True
+        return Request("POST", "/_emulator/chaos", parse_json, json=body)
+
+    @operation
     def attempt_detail(self, attempt_id: str) -> Request[AttemptDetail]:
         """An attempt with what was sent and received (any environment)."""
         return Request("GET", f"/_emulator/attempts/{segment(attempt_id)}", parse_json)

@@ -75,6 +75,14 @@ async def seed(request: Request) -> Response:
     return JSONResponse({**counts, "changes": changes})
 
 
+async def get_chaos(request: Request) -> Response:
+    return JSONResponse(emulator_of(request).admin.chaos_state())
+
+
+async def set_chaos(request: Request) -> Response:
+    return JSONResponse(emulator_of(request).admin.set_chaos(await json_body(request)))
+
+
 async def attempt_detail(request: Request) -> Response:
     admin = emulator_of(request).admin
     return JSONResponse(admin.attempt_detail(request.path_params["attempt_id"]))
@@ -120,6 +128,8 @@ ROUTES = [
     Route("/_emulator/clock", guarded(set_clock), methods=["POST"]),
     Route("/_emulator/environments", guarded(environments), methods=["GET"]),
     Route("/_emulator/seed", guarded(seed), methods=["POST"]),
+    Route("/_emulator/chaos", guarded(get_chaos), methods=["GET"]),
+    Route("/_emulator/chaos", guarded(set_chaos), methods=["POST"]),
     Route("/_emulator/attempts/{attempt_id}", guarded(attempt_detail), methods=["GET"]),
     Route("/_emulator/stream", guarded(stream), methods=["GET"]),
 ]
