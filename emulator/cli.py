@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from emulator.client import SimplyQ
 
 from emulator import __version__
+from emulator.chaos import ChaosSettings
 from emulator.config import DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, EmulatorConfig
 from emulator.datadir import DataDirError, DataDirInUse
 
@@ -140,6 +141,20 @@ def build_parser() -> argparse.ArgumentParser:
     # The server's log lines would be drawn over the dashboard.
     dashboard.set_defaults(log_level="critical")
 
+    chaos = commands.add_parser(
+        "chaos",
+        help="show or set delivery chaos in a running emulator",
+        description="Without SPEC, show the chaos in force. With SPEC (e.g. "
+        "'duplicate=0.2,lost_ack=0.1,reorder,seed=7'), set it for the API key's environment, "
+        "or one --app, or one --endpoint of it, or with --everywhere for every environment; "
+        "'off' turns it off there.",
+    )
+    _client_options(chaos)
+    chaos.add_argument("spec", nargs="?", help="settings, or off")
+    chaos.add_argument("--app", help="only this application")
+    chaos.add_argument("--endpoint", help="only this endpoint (of --app)")
+    chaos.add_argument("--everywhere", action="store_true", help="every environment")
+
     export = commands.add_parser(
         "export",
         help="write an environment's applications and endpoints to a seed file",
@@ -211,6 +226,13 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
         help="seconds an endpoint has to answer a delivery (default 15)",
     )
     parser.add_argument(
+        "--chaos",
+        default=None,
+        metavar="SPEC",
+        help="delivery chaos for every environment, e.g. 'duplicate=0.2,lost_ack=0.1,"
+        "reorder,seed=7' (see docs/rehearsing.md; default off)",
+    )
+    parser.add_argument(
         "--seed",
         type=Path,
         default=None,
@@ -256,7 +278,22 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         allow_remote_delivery=args.allow_remote_delivery,
         log_level=args.log_level,
         seed_file=args.seed,
+        chaos=_chaos_settings(args.chaos),
     )
+
+
+def _chaos_settings(spec: str | None) -> ChaosSettings | None:
+    """``--chaos``'s settings; without a seed in it, one is picked (and shown in the banner)."""
+    import random
+
+    from emulator.chaos import ChaosError, parse_chaos, parse_chaos_spec
+
+    if spec is None:
+        return None
+    try:
+        return parse_chaos(parse_chaos_spec(spec), random.SystemRandom().randrange(2**31))
+    except ChaosError as error:
+        raise CommandError(f"--chaos {error}") from None
 
 
 def check_seed(config: EmulatorConfig) -> None:
@@ -330,6 +367,9 @@ def serve(config: EmulatorConfig) -> int:
         emulator = getattr(getattr(server.config.app, "state", None), "emulator", None)
         report = getattr(emulator, "seed_report", None)
         seeded = f"\n  Seed:      {config.seed_file} ({report.summary()})" if report else ""
+        if config.chaos is not None and config.chaos.active:
+            shown = ", ".join(f"{k}={v:g}" for k, v in config.chaos.to_json().items() if v)
+            seeded += f"\n  Chaos:     {shown} (seed={config.chaos.seed})"
         print(banner.replace("\nPress Ctrl-C", seeded + "\nPress Ctrl-C"), flush=True)
 
     # Printed once the server is up (data loaded, Ctrl-C handled): the banner means "ready".
@@ -457,6 +497,32 @@ def reset(args: argparse.Namespace) -> int:
     return 0
 
 
+def chaos(args: argparse.Namespace) -> int:
+    from emulator.chaos import ChaosError, parse_chaos_spec
+    from emulator.client import SimplyQ
+
+    with SimplyQ(args.api_key, base_url=args.url) as client:
+        if args.spec is None:
+            print(json.dumps(client.emulator.chaos(), indent=2))
+            return 0
+        if args.endpoint and not args.app:
+            raise CommandError("--endpoint needs --app")
+        off = args.spec.strip().lower() == "off"
+        try:
+            settings = {} if off else parse_chaos_spec(args.spec)
+        except ChaosError as error:
+            raise CommandError(str(error)) from None
+        answer = client.emulator.set_chaos(
+            api_key=None if args.everywhere else args.api_key,
+            app=args.app,
+            endpoint=args.endpoint,
+            off=off,
+            **settings,
+        )
+    print(json.dumps(answer, indent=2))
+    return 0
+
+
 def export(args: argparse.Namespace) -> int:
     from emulator.client import SimplyQ
     from emulator.seed import export_document
@@ -557,6 +623,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         "listen": listen,
         "reset": reset,
         "export": export,
+        "chaos": chaos,
         "dashboard": dashboard,
         "tui": tui,
     }

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from emulator.chaos import ChaosSettings
+from emulator.cli import run
 from emulator.server import EmulatorServer
 from tests.emulator.delivery_helpers import Env, Receiver, Reply, running_emulator
 
@@ -174,3 +176,46 @@ def test_bad_chaos_requests_are_clear_errors(env: Env) -> None:
     assert missing.status_code == 404
     typed = env.http.post("/_emulator/chaos", json={"api_key": 5})
     assert typed.status_code == 400
+
+
+# --------------------------------------------------------------------------- the command line
+def test_the_chaos_command_sets_shows_and_clears(
+    env: Env, receiver: Receiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup(env, receiver)
+    base = ["--url", env.base_url, "--api-key", env.key]
+    assert run(["chaos", *base, "--app", "shop", "duplicate=1,seed=5"]) == 0
+    assert json.loads(capsys.readouterr().out)["settings"]["duplicate"] == 1.0
+    env.publish("shop")
+    env.settle()
+    assert len(receiver.wait_for(2)) == 2
+    assert run(["chaos", *base]) == 0
+    (scope,) = json.loads(capsys.readouterr().out)["scopes"]
+    assert (scope["api_key"], scope["app"], scope["settings"]["seed"]) == (env.key, "shop", 5)
+    assert run(["chaos", *base, "--app", "shop", "off"]) == 0
+    capsys.readouterr()
+    assert env.http.get("/_emulator/chaos").json()["scopes"] == []
+
+
+def test_serve_with_bad_chaos_says_so_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["serve", "--in-memory", "--port", "0", "--chaos", "duplicate=7"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "simplyq-emulator serve: --chaos duplicate: must be a probability from 0 to 1"
+
+
+def test_serve_chaos_applies_to_every_environment(receiver: Receiver) -> None:
+    with running_emulator(chaos=ChaosSettings(duplicate=1, seed=4)) as server:
+        env = Env(server.url)
+        try:
+            setup(env, receiver)
+            env.publish("shop")
+            env.settle()
+            assert len(receiver.wait_for(2)) == 2
+            assert server_chaos(env)["default"]["seed"] == 4
+        finally:
+            env.close()
+
+
+def server_chaos(env: Env) -> dict[str, Any]:
+    body: dict[str, Any] = env.http.get("/_emulator/chaos").json()
+    return body
