@@ -97,6 +97,13 @@ def test_reading_names_the_file(tmp_path: Path) -> None:
         read_seed_file(wrong)
 
 
+def test_a_yaml_seed_file_when_pyyaml_is_installed(tmp_path: Path) -> None:
+    yaml = pytest.importorskip("yaml")
+    path = tmp_path / "seed.yaml"
+    path.write_text(yaml.safe_dump(document()))
+    assert read_seed_file(path) == parse_seed(document())
+
+
 # --------------------------------------------------------------------------- start-up
 def seeded_server(tmp_path: Path, seed: Path) -> EmulatorServer:
     return EmulatorServer(emulator_config(data_dir=tmp_path / "data", seed_file=seed))
