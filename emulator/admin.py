@@ -187,7 +187,7 @@ class Admin:
                 self.delivery.chaos.forget(self._keys_of(env.key))
                 self.repo.reset(env)
         else:
-            self.delivery.chaos.scoped.clear()
+            self.delivery.chaos.clear_scopes()
             self.repo.reset()
         await self.repo.commit()
 
@@ -231,14 +231,13 @@ class Admin:
                         hint = f"application `{app_uid}` has no endpoint `{endpoint_uid}`"
                         raise NotFound(hint=hint)
                     scope = ("endpoint", endpoint.key)
-        chosen = None if off else settings
+        chosen = None if off or not settings.active else settings
         self.delivery.chaos.put(scope, chosen)
-        active = chosen is not None and chosen.active
         return {
             "api_key": api_key,
             "app": app_uid,
             "endpoint": endpoint_uid,
-            "settings": chosen.to_json() if active and chosen else None,
+            "settings": chosen.to_json() if chosen is not None else None,
         }
 
     def chaos_state(self) -> dict[str, Any]:

@@ -190,6 +190,10 @@ class ChaosScopes:
                 return found
         return self.default
 
+    def clear_scopes(self) -> None:
+        """Drop every scope's chaos (the emulator-wide one stays)."""
+        self.scoped.clear()
+
     def forget(self, keys: set[str]) -> None:
         """Drop the scopes of deleted environments, applications or endpoints."""
         for scope in [s for s in self.scoped if s[1] in keys]:
