@@ -368,8 +368,10 @@ def serve(config: EmulatorConfig) -> int:
         report = getattr(emulator, "seed_report", None)
         seeded = f"\n  Seed:      {config.seed_file} ({report.summary()})" if report else ""
         if config.chaos is not None and config.chaos.active:
-            shown = ", ".join(f"{k}={v:g}" for k, v in config.chaos.to_json().items() if v)
-            seeded += f"\n  Chaos:     {shown} (seed={config.chaos.seed})"
+            settings = config.chaos.to_json()
+            seed = settings.pop("seed")
+            shown = ", ".join(f"{k}={v:g}" for k, v in settings.items() if v)
+            seeded += f"\n  Chaos:     {shown}, seed={seed}"
         print(banner.replace("\nPress Ctrl-C", seeded + "\nPress Ctrl-C"), flush=True)
 
     # Printed once the server is up (data loaded, Ctrl-C handled): the banner means "ready".
