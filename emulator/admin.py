@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ from emulator.clock import Clock
 from emulator.config import EmulatorConfig
 from emulator.delivery import DeliveryEngine
 from emulator.errors import BadBody, FieldError, Invalid, NotFound
+from emulator.models import AttemptStatus, Environment
 from emulator.repository import Repository, environment_key
 from emulator.timestamps import format_optional, format_timestamp
 
@@ -72,6 +73,13 @@ class ClockChange:
     run_until_idle: bool = False
     settle: bool = True
     timeout: float = SETTLE_TIMEOUT
+
+    @property
+    def moves_clock(self) -> bool:
+        """True when the request changes the clock (not only waits for what is due)."""
+        return bool(
+            self.advance or self.time_scale is not None or self.to_next_due or self.run_until_idle
+        )
 
 
 def _is_number(value: object) -> bool:
@@ -148,10 +156,11 @@ class Admin:
         self.config = config
         self.delivery = delivery
 
-    def clock_state(self) -> dict[str, Any]:
-        """The emulated time, its scale and when the next delivery is due."""
+    def clock_state(self, api_key: str | None = None) -> dict[str, Any]:
+        """The emulated time, its scale and when the next delivery is due (of ``api_key``'s
+        environment only, if given: the clock is everyone's, the deliveries are not)."""
         now = self.clock.now()
-        due = self.delivery.next_due()
+        due = self.delivery.next_due() if api_key is None else self._next_due_of(api_key)
         return {
             "now": format_timestamp(now),
             "unix": now,
@@ -160,15 +169,33 @@ class Admin:
             "next_due_unix": due,
         }
 
-    def health(self) -> dict[str, Any]:
-        """Version, storage, clock, how many of each thing are stored and deliveries made."""
-        repo = self.repo
+    def _next_due_of(self, api_key: str) -> float | None:
+        env = environment_key(api_key)
+        due = [
+            a.scheduled_at
+            for a in self.repo.attempts.by_key.values()
+            if a.env == env and a.status == AttemptStatus.PENDING
+        ]
+        return min(due, default=None)
+
+    def status(self) -> dict[str, Any]:
+        """Only that the emulator is up, and its version (what anyone may know)."""
+        return {"status": "ok", "version": __version__}
+
+    def health(self, api_key: str | None = None) -> dict[str, Any]:
+        """Version, storage, clock, how many of each thing are stored and deliveries made:
+        of every environment, or of ``api_key``'s only."""
         return {
-            "status": "ok",
-            "version": __version__,
+            **self.status(),
             "in_memory": self.config.in_memory,
             "data_dir": None if self.config.data_dir is None else str(self.config.data_dir),
-            "clock": self.clock_state(),
+            "clock": self.clock_state(api_key),
+            **(self._counts() if api_key is None else self._counts_of(api_key)),
+        }
+
+    def _counts(self) -> dict[str, Any]:
+        repo = self.repo
+        return {
             "counts": {
                 "environments": len(repo.environments.by_key),
                 "applications": len(repo.applications.by_key),
@@ -177,6 +204,22 @@ class Admin:
                 "attempts": len(repo.attempts.by_key),
             },
             "deliveries": self.delivery.delivered,
+        }
+
+    def _counts_of(self, api_key: str) -> dict[str, Any]:
+        repo = self.repo
+        env = repo.find_environment(api_key)
+        apps = repo.apps_of_env.get(env.key, []) if env else []
+        attempts = [a for a in repo.attempts.by_key.values() if a.env == env.key] if env else []
+        return {
+            "counts": {
+                "environments": 1 if env else 0,
+                "applications": len(apps),
+                "endpoints": sum(len(repo.endpoints_of_app.get(a.key, ())) for a in apps),
+                "events": sum(len(repo.events_of_app.get(a.key, ())) for a in apps),
+                "attempts": len(attempts),
+            },
+            "deliveries": sum(1 for a in attempts if a.attempted_at is not None),
         }
 
     async def reset(self, api_key: str | None) -> None:
@@ -240,13 +283,15 @@ class Admin:
             "settings": chosen.to_json() if chosen is not None else None,
         }
 
-    def chaos_state(self) -> dict[str, Any]:
+    def chaos_state(self, api_key: str | None = None) -> dict[str, Any]:
         """The emulator-wide chaos and every scope's (which wins: endpoint, application,
-        environment, emulator-wide)."""
+        environment, emulator-wide); only ``api_key``'s scopes when given."""
         chaos = self.delivery.chaos
         scopes = []
         for (kind, key), settings in chaos.scoped.items():
-            scopes.append({**self._describe_scope(kind, key), "settings": settings.to_json()})
+            described = self._describe_scope(kind, key)
+            if api_key is None or described["api_key"] == api_key:
+                scopes.append({**described, "settings": settings.to_json()})
         return {
             "default": chaos.default.to_json() if chaos.default else None,
             "scopes": scopes,
@@ -264,8 +309,12 @@ class Admin:
             "endpoint": endpoint.uid if endpoint else None,
         }
 
-    def environments(self) -> list[dict[str, Any]]:
-        """Every environment (API key) with its applications' uids, oldest first."""
+    def environments(self, api_key: str | None = None) -> list[dict[str, Any]]:
+        """Every environment (API key) with its applications' uids, oldest first; only
+        ``api_key``'s (if it has one) when given."""
+        envs: Iterable[Environment] = self.repo.environments.by_key.values()
+        if api_key is not None:
+            envs = [e for e in envs if e.api_key == api_key]
         return [
             {
                 "id": env.key,
@@ -273,13 +322,14 @@ class Admin:
                 "created_at": format_timestamp(env.created_at),
                 "applications": [a.uid for a in self.repo.apps_of_env.get(env.key, ())],
             }
-            for env in sorted(self.repo.environments.by_key.values(), key=lambda e: e.seq)
+            for env in sorted(envs, key=lambda e: e.seq)
         ]
 
-    def attempt_detail(self, attempt_id: str) -> dict[str, Any]:
-        """An attempt with what only the emulator knows, its application and event payload."""
+    def attempt_detail(self, attempt_id: str, api_key: str | None = None) -> dict[str, Any]:
+        """An attempt with what only the emulator knows, its application and event payload
+        (an attempt of another environment than ``api_key``'s, if given, is not found)."""
         attempt = self.repo.attempts.by_key.get(attempt_id)
-        if attempt is None:
+        if attempt is None or (api_key is not None and attempt.env != environment_key(api_key)):
             raise NotFound(hint=f"no delivery attempt `{attempt_id}`")
         event = self.repo.events.by_key.get(attempt.event)
         app = self.repo.applications.by_key.get(attempt.app)

@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from secrets import token_urlsafe
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -22,7 +23,9 @@ EXAMPLE_KEY = "sk_test_emulator"
 DEFAULT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 DASHBOARD_ENTRY_POINTS = "simplyq_emulator.dashboard"
 """The entry point group the dashboard is found in: its ``dashboard`` entry is a
-``run(url, api_key)`` that opens the dashboard on an emulator and returns when it is quit."""
+``run(url, api_key, admin_key=None)`` that opens the dashboard on an emulator and returns when it
+is quit (``admin_key``, given only when the emulator has one, lets it follow every environment)."""
+ADMIN_KEY_ENV = "SIMPLYQ_EMULATOR_ADMIN_KEY"
 
 
 class CommandError(Exception):
@@ -129,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _client_options(reset)
     reset.add_argument("--all", action="store_true", help="every environment")
+    _admin_key_option(reset, "with --all on an emulator started with --api-key")
 
     dashboard = commands.add_parser(
         "dashboard",
@@ -174,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
         "session started, say); it reconnects by itself when the emulator restarts.",
     )
     _client_options(tui)
+    _admin_key_option(tui, "to follow every environment of an emulator started with --api-key")
     return parser
 
 
@@ -207,6 +212,14 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
         metavar="KEY",
         help="accept only this key (repeatable); by default any non-empty "
         "bearer token is accepted and is its own environment",
+    )
+    parser.add_argument(
+        "--admin-key",
+        default=None,
+        metavar="KEY",
+        help="with --api-key: the key for what reaches every environment on the control API "
+        f"(reset --all, moving the clock, every environment's list and stream); "
+        f"also ${ADMIN_KEY_ENV}",
     )
     parser.add_argument(
         "--time-scale",
@@ -260,6 +273,15 @@ def _client_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _admin_key_option(parser: argparse.ArgumentParser, when: str) -> None:
+    parser.add_argument(
+        "--admin-key",
+        default=os.environ.get(ADMIN_KEY_ENV) or None,
+        metavar="KEY",
+        help=f"the emulator's admin key, needed {when} (default ${ADMIN_KEY_ENV})",
+    )
+
+
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     """Options given on the command line, else ``SIMPLYQ_EMULATOR_*`` variables, else defaults."""
     try:
@@ -267,11 +289,16 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     except ValueError as error:
         raise CommandError(f"a SIMPLYQ_EMULATOR_* variable is not valid: {error}") from None
     data_dir = args.data_dir if args.data_dir is not None else env.data_dir
+    api_keys = frozenset(args.api_key) or env.api_keys
+    admin_key = args.admin_key or env.admin_key
+    if admin_key is not None and admin_key in api_keys:
+        raise CommandError("the admin key must differ from every --api-key")
     return EmulatorConfig(
         host=args.host if args.host is not None else env.host,
         port=args.port if args.port is not None else env.port,
         data_dir=None if args.in_memory else data_dir,
-        api_keys=frozenset(args.api_key) or env.api_keys,
+        api_keys=api_keys,
+        admin_key=admin_key,
         time_scale=args.time_scale if args.time_scale is not None else env.time_scale,
         enforce_api_rate_limit=args.enforce_rate_limit,
         delivery_timeout=args.delivery_timeout,
@@ -357,6 +384,7 @@ def serve(config: EmulatorConfig) -> int:
                 else "  (any non-empty bearer token works; each is its own environment)"
             ),
             f"  Data:      {where}",
+            *_admin_line(config),
             f"  Try:       curl -H 'Authorization: Bearer {key}' http://{host}:{port}/v1/application",
             f"  Web view:  http://{host}:{port}/_emulator/ui",
             "Press Ctrl-C to stop.",
@@ -385,6 +413,17 @@ def serve(config: EmulatorConfig) -> int:
     finally:
         sock.close()
     return 0
+
+
+def _admin_line(config: EmulatorConfig) -> list[str]:
+    if not config.api_keys:
+        return []
+    if config.admin_key is None:
+        return [
+            "  Admin key: none; reset --all, moving the clock and every environment's list "
+            "and stream are refused (--admin-key)"
+        ]
+    return ["  Admin key: given; each --api-key reaches only its own environment"]
 
 
 def _event_body(args: argparse.Namespace) -> dict[str, Any]:
@@ -491,10 +530,19 @@ def listen(args: argparse.Namespace) -> int:
 
 
 def reset(args: argparse.Namespace) -> int:
-    from emulator.client import SimplyQ
+    from emulator.client import PermissionDeniedError, SimplyQ
 
-    with SimplyQ(args.api_key, base_url=args.url) as client:
-        client.emulator.reset(all=args.all)
+    key = args.admin_key if args.all and args.admin_key else args.api_key
+    with SimplyQ(key, base_url=args.url) as client:
+        try:
+            client.emulator.reset(all=args.all)
+        except PermissionDeniedError as error:
+            if not args.all:
+                raise
+            raise CommandError(
+                f"{error}; --all on an emulator started with --api-key needs its admin key: "
+                f"--admin-key or ${ADMIN_KEY_ENV}"
+            ) from None
     print("reset everything" if args.all else f"reset the environment of key {args.api_key}")
     return 0
 
@@ -550,14 +598,14 @@ def export(args: argparse.Namespace) -> int:
     return 0
 
 
-def dashboard_launcher() -> Callable[[str, str], object]:
-    """The installed dashboard's ``run(url, api_key)``, found through its entry point, so that
-    the emulator does not depend on the dashboard."""
+def dashboard_launcher() -> Callable[..., object]:
+    """The installed dashboard's ``run(url, api_key, admin_key=None)``, found through its entry
+    point, so that the emulator does not depend on the dashboard."""
     from importlib.metadata import entry_points
 
     for entry in entry_points(group=DASHBOARD_ENTRY_POINTS, name="dashboard"):
         try:
-            run: Callable[[str, str], object] = entry.load()
+            run: Callable[..., object] = entry.load()
         except ImportError as error:
             raise CommandError(f"cannot load the dashboard ({entry.value}): {error}") from None
         return run
@@ -572,6 +620,9 @@ def dashboard(args: argparse.Namespace) -> int:
     run_dashboard = dashboard_launcher()
     config = config_from_args(args)
     check_seed(config)
+    if config.api_keys and config.admin_key is None:
+        # The dashboard shows every environment: an emulator it starts has a key for that.
+        config = config.with_changes(admin_key="sk_admin_" + token_urlsafe(24))
     try:
         server = EmulatorServer(config, port=config.port).start()
     except DataDirInUse as error:
@@ -584,14 +635,20 @@ def dashboard(args: argparse.Namespace) -> int:
         ) from None
     key = sorted(config.api_keys)[0] if config.api_keys else EXAMPLE_KEY
     try:
-        run_dashboard(server.url, key)
+        if config.admin_key is None:
+            run_dashboard(server.url, key)
+        else:
+            run_dashboard(server.url, key, admin_key=config.admin_key)
     finally:
         server.stop()
     return 0
 
 
 def tui(args: argparse.Namespace) -> int:
-    dashboard_launcher()(args.url, args.api_key)
+    if args.admin_key is None:
+        dashboard_launcher()(args.url, args.api_key)
+    else:
+        dashboard_launcher()(args.url, args.api_key, admin_key=args.admin_key)
     return 0
 
 

@@ -22,6 +22,8 @@ class EmulatorConfig:
 
     ``data_dir`` None means in-memory: nothing is written to disk.
     ``api_keys`` empty means any non-empty bearer token is accepted and becomes its own environment.
+    ``admin_key`` (with ``api_keys``) is the key for what reaches every environment on the
+    control API: resetting everything, changing the clock, listing every environment.
     ``time_scale`` is real seconds per emulated second (0.001 makes a 30 s retry take 30 ms).
     """
 
@@ -29,6 +31,7 @@ class EmulatorConfig:
     port: int = DEFAULT_PORT
     data_dir: Path | None = DEFAULT_DATA_DIR
     api_keys: frozenset[str] = field(default_factory=frozenset)
+    admin_key: str | None = None
     time_scale: float = 1.0
     enforce_api_rate_limit: bool = False
     api_rate_limit: int = API_RATE_LIMIT
@@ -73,6 +76,8 @@ class EmulatorConfig:
             config = config.with_changes(
                 api_keys=frozenset(k.strip() for k in keys.split(",") if k.strip())
             )
+        if admin_key := env.get(prefix + "ADMIN_KEY", "").strip():
+            config = config.with_changes(admin_key=admin_key)
         if scale := env.get(prefix + "TIME_SCALE"):
             config = config.with_changes(time_scale=float(scale))
         return config

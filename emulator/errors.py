@@ -45,6 +45,13 @@ class Unauthorized(EmulatorError):
         return None
 
 
+class Forbidden(EmulatorError):
+    """A known key asking for what it may not do: another environment's data, or what only
+    the admin key may do (control API only; the hint says which key would be accepted)."""
+
+    status_code = 403
+
+
 def json_type(value: object) -> str:
     """The JSON name of a parsed value's type, as a hint shows it."""
     if value is None:

@@ -112,6 +112,9 @@ class SimplyQServer:
             verify = url.startswith("https://")  # plain http needs no CA bundle loaded
             with httpx.Client(verify=verify, trust_env=False, timeout=PROBE_TIMEOUT) as http:
                 answer = http.get(url + "/_emulator/health")
+                # Without a key, the control API answers only an emulator started without
+                # --api-key: one started with it refuses the fresh key each test uses.
+                keyed = http.get(url + "/_emulator/clock").status_code == 401
             answer.raise_for_status()
             if answer.json().get("status") != "ok":
                 raise ValueError(f"unexpected health answer: {answer.text[:200]}")
@@ -121,6 +124,13 @@ class SimplyQServer:
                 f"{error}); start one with `simplyq-emulator serve` or drop --simplyq-url / "
                 f"simplyq_url / ${URL_ENV}"
             ) from None
+        if keyed:
+            raise ConnectionError(
+                f"simplyq: the emulator at {url} was started with --api-key: it accepts only "
+                "those keys, and every test needs a fresh key (environment) of its own; use an "
+                "emulator started without --api-key (a team's shared one is not for test runs), "
+                f"or drop --simplyq-url / simplyq_url / ${URL_ENV} to start one in-process"
+            )
 
     # ------------------------------------------------------------------ per test
     def environment(self) -> SimplyQEnvironment:

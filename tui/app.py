@@ -47,9 +47,11 @@ class DashboardApp(App[None]):
     """The SimplyQ emulator dashboard.
 
     ``url`` is the emulator; ``api_key`` authenticates control calls when the emulator was
-    started with ``--api-key`` (and is the publish form's default). Tests pass ``transport``
-    (an httpx transport), ``tz`` (to show times in a fixed zone), ``display_url`` (shown
-    instead of the URL) and ``ticks=False`` (no once-a-second refresh: a still screen).
+    started with ``--api-key`` (and is the publish form's default); ``admin_key``, that
+    emulator's admin key, lets it show every environment and move the clock. Tests pass
+    ``transport`` (an httpx transport), ``tz`` (to show times in a fixed zone),
+    ``display_url`` (shown instead of the URL) and ``ticks=False`` (no once-a-second
+    refresh: a still screen).
     """
 
     CSS_PATH = "app.tcss"
@@ -61,13 +63,14 @@ class DashboardApp(App[None]):
         url: str,
         api_key: str = "",
         *,
+        admin_key: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         tz: tzinfo | None = None,
         display_url: str | None = None,
         ticks: bool = True,
     ) -> None:
         super().__init__()
-        self.backend = Backend(url, api_key, transport=transport)
+        self.backend = Backend(url, api_key, admin_key=admin_key, transport=transport)
         self.model = Model()
         self.tz = tz
         self.display_url = display_url

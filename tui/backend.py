@@ -2,7 +2,9 @@
 
 One ``AsyncSimplyQ`` per environment (API key), made on demand, plus one for the control API.
 The change stream follows every environment; where the emulator refuses that (started with
-``--api-key`` and the dashboard holds no key it accepts), one stream per environment is merged.
+``--api-key`` and the dashboard holds no admin key), one stream per environment is merged.
+Control calls use the admin key when the dashboard has one (``tui --admin-key``; ``dashboard``
+gets the one of the emulator it starts), else ``api_key``, which then sees its environment only.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from emulator.client import (
     EmulatorEnvironment,
     Event,
     Health,
+    PermissionDeniedError,
     SimplyQError,
 )
 
@@ -43,11 +46,13 @@ class Backend:
         url: str,
         api_key: str = "",
         *,
+        admin_key: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 10.0,
     ) -> None:
         self.url = url.rstrip("/")
         self.api_key = api_key
+        self.admin_key = admin_key
         self._transport = transport
         self._timeout = timeout
         self._clients: dict[str, AsyncSimplyQ] = {}
@@ -68,8 +73,8 @@ class Backend:
 
     @property
     def control(self) -> AsyncSimplyQ:
-        """The client used for ``/_emulator/`` calls."""
-        return self.client(self.api_key)
+        """The client used for ``/_emulator/`` calls (the admin key's, if given)."""
+        return self.client(self.admin_key or self.api_key)
 
     async def aclose(self) -> None:
         """Close every connection; no new ones are made after this."""
@@ -112,7 +117,13 @@ class Backend:
 
     async def advance_to_next_due(self) -> Mapping[str, Any]:
         """Jump the clock to the next due try and wait for it."""
-        return await self.control.emulator.advance_to_next_due()
+        try:
+            return await self.control.emulator.advance_to_next_due()
+        except PermissionDeniedError:
+            raise SimplyQError(
+                "Only the emulator's admin key moves the clock: "
+                "open the dashboard with `simplyq-emulator tui --admin-key KEY`"
+            ) from None
 
     # ------------------------------------------------------------------ snapshot
     async def load_app(self, api_key: str, app: str) -> tuple[dict[str, Any], list[Any]]:
@@ -166,7 +177,7 @@ class Backend:
         stream = self.control.emulator.stream(all_environments=True)
         try:
             await stream.connect()
-        except AuthenticationError:
+        except (AuthenticationError, PermissionDeniedError):
             keys = [k for k in dict.fromkeys(env_keys) if k]
             keyed = [self.client(key).emulator.stream() for key in keys]
             try:

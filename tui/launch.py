@@ -10,6 +10,7 @@ from __future__ import annotations
 from tui.app import DashboardApp
 
 
-def run(url: str, api_key: str) -> None:
-    """Open the dashboard on the emulator at ``url`` until the user quits."""
-    DashboardApp(url, api_key).run()
+def run(url: str, api_key: str, admin_key: str | None = None) -> None:
+    """Open the dashboard on the emulator at ``url`` until the user quits (``admin_key``: the
+    emulator's, when it was started with ``--api-key``)."""
+    DashboardApp(url, api_key, admin_key=admin_key).run()

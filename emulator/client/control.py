@@ -39,6 +39,12 @@ class EmulatorControl(Resource[X]):
     """``client.emulator``: the emulator's own ``/_emulator/`` API (not part of SimplyQ).
 
     The clock is the emulator's, shared by every environment: moving it moves everyone's.
+    On an emulator started with ``--api-key``, a client with one of those keys reaches its own
+    environment only (health, the clock's next due try, environments, attempts, the stream) and
+    may read the clock and ``settle``; what reaches every environment (``reset(all=True)``,
+    moving or rescaling the clock, ``stream(all_environments=True)``, every environment's list)
+    needs a client made with the emulator's admin key (``serve --admin-key``). Refusals raise
+    ``PermissionDeniedError`` (403).
     """
 
     def _clock_request(self, body: dict[str, Any], timeout: float | None) -> Request[ClockUpdate]:
@@ -50,7 +56,8 @@ class EmulatorControl(Resource[X]):
 
     @operation
     def health(self) -> Request[Health]:
-        """Version, storage, clock and record counts."""
+        """Version, storage, clock and record counts (with ``--api-key``: of this key's
+        environment; without a key, only ``status`` and ``version``)."""
         return Request("GET", "/_emulator/health", parse_json)
 
     @operation
@@ -99,7 +106,8 @@ class EmulatorControl(Resource[X]):
 
     @operation
     def environments(self) -> Request[list[EmulatorEnvironment]]:
-        """Every environment (API key) the emulator knows."""
+        """Every environment (API key) the emulator knows (with ``--api-key``, a configured
+        key sees its own only)."""
         return Request("GET", "/_emulator/environments", parse_data)
 
     @operation
@@ -140,7 +148,8 @@ class EmulatorControl(Resource[X]):
 
     @operation
     def attempt_detail(self, attempt_id: str) -> Request[AttemptDetail]:
-        """An attempt with what was sent and received (any environment)."""
+        """An attempt with what was sent and received (any environment; with ``--api-key``,
+        a configured key's own only)."""
         return Request("GET", f"/_emulator/attempts/{segment(attempt_id)}", parse_json)
 
     @streaming
@@ -149,5 +158,5 @@ class EmulatorControl(Resource[X]):
     ) -> StreamRequest:
         """This environment's changes as they happen (with ``all_environments=True``, every
         environment's); see ``ChangeStream``. On an emulator started with ``--api-key`` the
-        client's key must be one of those, for either mode."""
+        client's key must be one of those, and ``all_environments`` needs the admin key."""
         return StreamRequest(timeout, all_environments)

@@ -62,6 +62,11 @@ class AuthenticationError(SimplyQError):
     """401: the API key is missing, empty, or not one the emulator was started with."""
 
 
+class PermissionDeniedError(SimplyQError):
+    """403: a control-API request this key may not make (another environment's data, or what
+    only the emulator's admin key may do); the message says which."""
+
+
 class NotFoundError(SimplyQError):
     """404: the resource or one of its parents does not exist."""
 
@@ -81,6 +86,7 @@ class RateLimitError(SimplyQError):
 _ERROR_CLASSES: dict[int, type[SimplyQError]] = {
     400: BadRequestError,
     401: AuthenticationError,
+    403: PermissionDeniedError,
     404: NotFoundError,
     409: ConflictError,
     422: ValidationError,

@@ -297,6 +297,83 @@ def test_serve_takes_its_settings_from_the_environment_too() -> None:
         assert stop(process) == 0
 
 
+SERVE_IN_MEMORY = [sys.executable, "-m", "emulator", "serve", "--port", "0", "--in-memory"]
+
+
+def test_serve_with_keys_and_an_admin_key_keeps_each_key_to_its_own_environment() -> None:
+    """The team set-up of issue 15: `serve --api-key k1 --api-key k2`, the admin key from the
+    environment; k2 cannot reset k1's data, the admin key lists every environment."""
+    env = {**os.environ, "SIMPLYQ_EMULATOR_ADMIN_KEY": "sk_boss"}
+    process = subprocess.Popen(
+        [*SERVE_IN_MEMORY, "--api-key", "k1", "--api-key", "k2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        banner = read_until(process, "Ctrl-C")
+        assert "Admin key: given" in banner and "sk_boss" not in banner
+        found = re.search(r"Base URL:\s+(http://127\.0\.0\.1:\d+)", banner)
+        assert found, banner
+        url = found.group(1)
+
+        def call(key: str, method: str, path: str, body: object = None) -> httpx.Response:
+            headers = {"Authorization": f"Bearer {key}"}
+            return httpx.request(method, url + path, headers=headers, json=body, timeout=WAIT)
+
+        assert call("k1", "POST", "/v1/application", {"uid": "a", "name": "a"}).status_code == 201
+        assert call("k2", "POST", "/_emulator/reset", {"api_key": "k1"}).status_code == 403
+        assert call("k1", "GET", "/v1/application/a").status_code == 200
+        listed = call("sk_boss", "GET", "/_emulator/environments").json()["data"]
+        assert [e["api_key"] for e in listed] == ["k1"]
+    finally:
+        assert stop(process) == 0
+
+
+def test_serve_without_an_admin_key_says_what_is_closed() -> None:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "emulator",
+            "serve",
+            "--port",
+            "0",
+            "--in-memory",
+            "--api-key",
+            "k1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        banner = read_until(process, "Ctrl-C")
+        assert "Admin key: none; reset --all, moving the clock" in banner
+    finally:
+        assert stop(process) == 0
+
+
+def test_the_admin_key_must_differ_from_the_api_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--api-key", "k1", "--admin-key", "k1", "--in-memory"]) == 2
+    assert "the admin key must differ from every --api-key" in capsys.readouterr().err
+
+
+def test_reset_all_on_a_keyed_emulator_needs_the_admin_key(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = EmulatorConfig(data_dir=None, port=0, api_keys=frozenset({"k1"}), admin_key="sk_boss")
+    with EmulatorServer(config) as keyed:
+        base = ["reset", "--url", keyed.url, "--api-key", "k1"]
+        assert main([*base, "--all"]) == 1
+        err = capsys.readouterr().err
+        assert "needs its admin key: --admin-key or $SIMPLYQ_EMULATOR_ADMIN_KEY" in err
+        assert main(base) == 0  # its own environment
+        assert main([*base, "--all", "--admin-key", "sk_boss"]) == 0
+        assert "reset everything" in capsys.readouterr().out
+
+
 def test_a_bad_environment_variable_is_a_message() -> None:
     env = {**os.environ, "SIMPLYQ_EMULATOR_PORT": "eighty"}
     done = subprocess.run(
@@ -347,11 +424,21 @@ class FakeDashboard:
     asked to open and whether that emulator answered."""
 
     opened: ClassVar[list[tuple[str, str, int]]] = []
+    admin_keys: ClassVar[list[str | None]] = []
+    environments: ClassVar[list[int]] = []
 
     @classmethod
-    def run(cls, url: str, api_key: str) -> None:
+    def run(cls, url: str, api_key: str, admin_key: str | None = None) -> None:
         health = httpx.get(url + "/_emulator/health", timeout=WAIT)
         cls.opened.append((url, api_key, health.status_code))
+        cls.admin_keys.append(admin_key)
+        if admin_key is not None:
+            listing = httpx.get(
+                url + "/_emulator/environments",
+                headers={"Authorization": f"Bearer {admin_key}"},
+                timeout=WAIT,
+            )
+            cls.environments.append(listing.status_code)
 
 
 def use_dashboard(monkeypatch: pytest.MonkeyPatch, value: str | None) -> None:
@@ -364,6 +451,8 @@ def use_dashboard(monkeypatch: pytest.MonkeyPatch, value: str | None) -> None:
 
     monkeypatch.setattr("importlib.metadata.entry_points", entry_points)
     FakeDashboard.opened = []
+    FakeDashboard.admin_keys = []
+    FakeDashboard.environments = []
 
 
 def test_dashboard_runs_an_emulator_for_the_dashboard_and_stops_it_after(
@@ -374,8 +463,25 @@ def test_dashboard_runs_an_emulator_for_the_dashboard_and_stops_it_after(
     assert main(args) == 0
     ((url, key, status),) = FakeDashboard.opened
     assert key == "sk_dash" and status == 200
+    # Started with --api-key, the emulator gets an admin key for the dashboard to see it all.
+    ((admin_key,),) = [FakeDashboard.admin_keys]
+    assert admin_key is not None and admin_key != "sk_dash"
+    assert FakeDashboard.environments == [200]
     with pytest.raises(httpx.ConnectError):
         httpx.get(url + "/_emulator/health", timeout=WAIT)
+
+
+def test_dashboard_passes_the_given_admin_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_dashboard(monkeypatch, f"{__name__}:FakeDashboard.run")
+    args = ["dashboard", "--in-memory", "--port", "0", "--api-key", "sk_dash"]
+    assert main([*args, "--admin-key", "sk_boss"]) == 0
+    assert FakeDashboard.admin_keys == ["sk_boss"] and FakeDashboard.environments == [200]
+
+
+def test_dashboard_without_api_keys_needs_no_admin_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_dashboard(monkeypatch, f"{__name__}:FakeDashboard.run")
+    assert main(["dashboard", "--in-memory", "--port", "0"]) == 0
+    assert FakeDashboard.admin_keys == [None]
 
 
 def test_tui_opens_the_dashboard_on_the_given_emulator(
@@ -384,6 +490,17 @@ def test_tui_opens_the_dashboard_on_the_given_emulator(
     use_dashboard(monkeypatch, f"{__name__}:FakeDashboard.run")
     assert main(["tui", "--url", server.url, "--api-key", "sk_attach"]) == 0
     assert FakeDashboard.opened == [(server.url, "sk_attach", 200)]
+    assert FakeDashboard.admin_keys == [None]
+
+
+def test_tui_takes_the_admin_key_from_the_option_or_the_environment(
+    server: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_dashboard(monkeypatch, f"{__name__}:FakeDashboard.run")
+    assert main(["tui", "--url", server.url, "--admin-key", "sk_boss"]) == 0
+    monkeypatch.setenv("SIMPLYQ_EMULATOR_ADMIN_KEY", "sk_boss_env")
+    assert main(["tui", "--url", server.url]) == 0
+    assert FakeDashboard.admin_keys == ["sk_boss", "sk_boss_env"]
 
 
 @pytest.mark.parametrize(

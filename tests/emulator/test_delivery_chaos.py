@@ -272,3 +272,25 @@ def test_what_was_injected_survives_a_restart(tmp_path: Path, receiver: Receiver
             assert len(receiver.wait_for(1)) == 1
         finally:
             env.close()
+
+
+def test_with_api_keys_an_environment_key_reaches_only_its_own_chaos() -> None:
+    keys = frozenset({"sk_one", "sk_two"})
+    with running_emulator(api_keys=keys, admin_key="sk_admin") as server:
+        one = Env(server.url, "sk_one")
+        try:
+            one.app("shop")
+            assert chaos(one, app="shop", duplicate=1)["settings"]["duplicate"] == 1.0
+            other = one.http.post("/_emulator/chaos", json={"api_key": "sk_two", "duplicate": 1})
+            assert other.status_code == 403
+            everywhere = one.http.post("/_emulator/chaos", json={"duplicate": 1})
+            assert everywhere.status_code == 403
+            (scope,) = one.http.get("/_emulator/chaos").json()["scopes"]
+            assert scope["api_key"] == "sk_one"
+            admin = Env(server.url, "sk_admin")
+            try:
+                assert admin.http.post("/_emulator/chaos", json={"jitter": 1}).status_code == 200
+            finally:
+                admin.close()
+        finally:
+            one.close()

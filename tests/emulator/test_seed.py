@@ -170,7 +170,7 @@ def test_the_control_route_seeds_one_environment(tmp_path: Path) -> None:
 def test_serve_with_a_bad_seed_says_so_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    seed = write(tmp_path, document(secret="nope"))
+    seed = write(tmp_path, document(secret="white space"))
     assert run(["serve", "--in-memory", "--port", "0", "--seed", str(seed)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1, err
@@ -218,3 +218,17 @@ def snapshot(env: Env) -> dict[str, Any]:
         shown_app = {k: v for k, v in app.items() if k not in ("created_at", "updated_at")}
         state[app["uid"]] = {**shown_app, "endpoints": endpoints}
     return state
+
+
+def test_with_api_keys_an_environment_key_seeds_only_its_own() -> None:
+    keys = frozenset({KEY, "sk_other"})
+    with EmulatorServer(emulator_config(api_keys=keys, admin_key="sk_admin")) as server:
+        env = Env(server.url, "sk_other")
+        try:
+            # Without ?api_key= the file's own environments are meant: the admin key's to seed.
+            assert env.http.post("/_emulator/seed", json=document()).status_code == 403
+            own = env.http.post("/_emulator/seed", params={"api_key": "sk_other"}, json=document())
+            assert own.status_code == 200, own.text
+            assert env.secret("shop", "orders") == SECRET
+        finally:
+            env.close()

@@ -8,12 +8,14 @@ import httpx
 
 
 class Stream:
-    """Collects the control API's change stream in a thread until closed."""
+    """Collects the control API's change stream in a thread until closed (``key``: the
+    bearer key to send)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, key: str | None = None) -> None:
         self.text: list[str] = []
         self._stop = threading.Event()
-        self._client = httpx.Client(timeout=httpx.Timeout(30, read=0.5))
+        headers = {} if key is None else {"Authorization": f"Bearer {key}"}
+        self._client = httpx.Client(timeout=httpx.Timeout(30, read=0.5), headers=headers)
         self._url = url
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._connected = threading.Event()

@@ -47,6 +47,7 @@ from tests.hardening import tally
 from tests.processes import Served
 
 KEY = "sk_test_crash_rounds"
+ADMIN = "sk_admin_crash_rounds"  # moving the clock of an emulator with --api-key needs it
 ROUNDS = 4
 PUBLISHERS = 6
 KILL_AFTER = (0.3, 1.5)  # seconds of load before the SIGKILL, drawn per round
@@ -147,7 +148,11 @@ class Lives:
 def verify(url: str, acked: list[str], deliveries: Deliveries, lives: Lives) -> tuple[int, int]:
     """Everything acknowledged is there and delivered; returns (events checked, duplicates)."""
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {KEY}"}, timeout=60) as api:
-        answer = api.post("/_emulator/clock", json={"run_until_idle": True, "timeout": 60})
+        answer = api.post(
+            "/_emulator/clock",
+            json={"run_until_idle": True, "timeout": 60},
+            headers={"Authorization": f"Bearer {ADMIN}"},
+        )
         assert answer.status_code == 200 and answer.json()["settled"], answer.text
         stored = [event["uid"] for event in pages(api, "/v1/application/app/event", "uid")]
         assert len(stored) == len(set(stored)), "an event is stored twice"
@@ -193,7 +198,7 @@ def test_sigkill_rounds_lose_nothing(tmp_path: Path, receiver: tuple[Receiver, D
     rng = random.Random(SEED)
     data_dir, log = tmp_path / "data", tmp_path / "emulator.log"
     log.touch()
-    args = ("--data-dir", str(data_dir), "--api-key", KEY)
+    args = ("--data-dir", str(data_dir), "--api-key", KEY, "--admin-key", ADMIN)
     acked: list[str] = []
     lives = Lives()
     processes: list[Served] = []

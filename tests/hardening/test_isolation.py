@@ -1,6 +1,7 @@
 """Environments stay apart: one API key's environment can never read or change another's data,
 through any of the 22 operations; the change stream filtered to one key shows only that key's
-changes; with configured keys, the control API is theirs only.
+changes; with configured keys, the control API is theirs only, and each key reaches only its
+own environment through it too (what reaches all of them needs the admin key).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import httpx
 import pytest
 
 from emulator.server import EmulatorServer
-from tests.emulator.delivery_helpers import Env, Receiver, running_emulator
+from tests.emulator.delivery_helpers import Env, Receiver, Reply, running_emulator
 from tests.emulator.helpers import NOT_FOUND
 from tests.hardening import tally
 from tests.hardening.change_stream import Stream
@@ -226,3 +227,89 @@ def test_control_routes_need_a_configured_key_when_keys_are_configured() -> None
         finally:
             owner.close()
             stranger.close()
+
+
+# --------------------------------------------------------------------------- the control API
+ADMIN = "sk_admin_" + secrets.token_hex(8)
+
+
+def test_with_configured_keys_another_key_reaches_nothing_of_a_through_the_control_api() -> None:
+    """Key B, configured on the same emulator as A (a team sharing one), tries every control
+    route on A's environment: each is refused or shows B's own only, and A's data, pending
+    retry and the clock are as they were."""
+    a_key, b_key = "sk_team_a_" + secrets.token_hex(4), "sk_team_b_" + secrets.token_hex(4)
+    with (
+        Receiver(default=Reply(500, b"boom")) as receiver,
+        running_emulator(api_keys=frozenset({a_key, b_key}), admin_key=ADMIN) as server,
+    ):
+        a = Env(server.url, a_key)
+        b = Env(server.url, b_key)
+        admin = Env(server.url, ADMIN)
+        try:
+            a.app("app")
+            a.endpoint("app", "ep", receiver.hook("/a"), secret=SECRET_A)
+            a.publish("app", uid="evt")
+            a.settle()
+            attempts = a.event_attempts("app", "evt")
+            b.app("mine")
+
+            def snapshot() -> Any:
+                envs = admin.http.get("/_emulator/environments").json()["data"]
+                details = [admin.detail(attempt["id"]) for attempt in attempts]
+                return envs, details, admin.http.get("/_emulator/clock").json()
+
+            before = snapshot()
+            delivered = len(receiver.received())
+            refused = [
+                ("POST", "/_emulator/reset", {"api_key": a_key}),
+                ("POST", "/_emulator/reset", {}),
+                ("POST", "/_emulator/clock", {"advance": "1d"}),
+                ("POST", "/_emulator/clock", {"run_until_idle": True}),
+                ("POST", "/_emulator/clock", {"to_next_due": True}),
+                ("POST", "/_emulator/clock", {"time_scale": 0.001}),
+                ("GET", f"/_emulator/stream?api_key={a_key}", None),
+                ("GET", "/_emulator/stream", None),
+            ]
+            for method, path, body in refused:
+                response = b.http.request(method, path, json=body)
+                assert response.status_code == 403, (path, body, response.text)
+                assert response.json()["code"] == 403
+                tally.add("isolation requests")
+            for attempt in attempts:
+                response = b.http.get(f"/_emulator/attempts/{attempt['id']}")
+                assert (response.status_code, response.json()) == (404, NOT_FOUND)
+                tally.add("isolation requests")
+            shown = [
+                b.http.get("/_emulator/environments"),
+                b.http.get("/_emulator/health"),
+                b.http.get("/_emulator/clock"),
+                b.http.post("/_emulator/clock", json={}),
+            ]
+            for response in shown:
+                assert response.status_code == 200, response.text
+                for trace in [a_key, attempts[0]["id"], SECRET_A, '"app"', "evt"]:
+                    assert trace not in response.text, (response.url, trace)
+                tally.add("isolation requests")
+            assert [e["api_key"] for e in shown[0].json()["data"]] == [b_key]
+            assert shown[1].json()["counts"]["applications"] == 1
+            assert shown[2].json()["next_due"] is None  # A's pending retry is not B's
+
+            # B's own stream, while A publishes: B's changes only.
+            stream = Stream(f"{server.url}/_emulator/stream?api_key={b_key}", b_key)
+            try:
+                a.publish("app", uid="watched")
+                b.app("mine-too")
+                a.settle()
+            finally:
+                text = stream.close()
+            assert "mine-too" in text
+            assert "watched" not in text and a_key not in text
+            after_envs, after_details, after_clock = snapshot()
+            assert after_clock["unix"] == before[2]["unix"]
+            assert after_clock["time_scale"] == before[2]["time_scale"]
+            assert after_details == before[1]
+            assert [e["api_key"] for e in after_envs] == [e["api_key"] for e in before[0]]
+            assert len(receiver.received()) == delivered + 1  # only A's own publish of "watched"
+        finally:
+            for env in (a, b, admin):
+                env.close()

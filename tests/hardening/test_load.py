@@ -33,6 +33,7 @@ from tests.processes import Served
 EVENTS = int(os.environ.get("HARDENING_LOAD_EVENTS", "10000"))
 CONCURRENCY = 16
 KEY = "sk_test_load"
+ADMIN = "sk_admin_load"  # moving the clock of an emulator with --api-key needs it
 ENDPOINTS = ("first", "second", "flaky")
 MAX_RETRIES = 10
 DEADLINE = 300.0  # seconds for every delivery to finish (bounded wait)
@@ -81,7 +82,7 @@ def receivers() -> Iterator[dict[str, FastReceiver]]:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    process = Served(tmp_path / "load.log", "--in-memory", "--api-key", KEY)
+    process = Served(tmp_path / "load.log", "--in-memory", "--api-key", KEY, "--admin-key", ADMIN)
     try:
         yield process.wait_ready()
     finally:
@@ -159,7 +160,11 @@ def test_ten_thousand_events_to_three_endpoints_all_succeed(
         assert len(acked) == len(set(acked)) == EVENTS
 
         # Every try due has run (retries are due at once): bounded by DEADLINE.
-        answer = api.post("/_emulator/clock", json={"run_until_idle": True, "timeout": DEADLINE})
+        answer = api.post(
+            "/_emulator/clock",
+            json={"run_until_idle": True, "timeout": DEADLINE},
+            headers={"Authorization": f"Bearer {ADMIN}"},
+        )
         assert answer.status_code == 200, answer.text
         assert answer.json()["settled"] is True, answer.json()
         assert answer.json()["next_due"] is None

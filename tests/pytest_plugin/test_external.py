@@ -10,6 +10,7 @@ import socket
 import pytest
 
 from emulator.client import SimplyQ
+from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer
 from tests.pytest_plugin.conftest import RunInner
 
@@ -84,5 +85,21 @@ def test_no_emulator_at_the_url_stops_the_run_clearly(
             f"*simplyq: no SimplyQ emulator answers at http://127.0.0.1:{port} (ConnectError*"
             "start one with `simplyq-emulator serve`*"
         ]
+    )
+    result.assert_outcomes()
+
+
+def test_an_emulator_started_with_api_keys_stops_the_run_clearly(
+    pytester: pytest.Pytester, run_inner: RunInner
+) -> None:
+    """Its configured keys are the only ones it accepts, and each test makes a fresh key: the
+    run stops before any test, saying why, instead of failing every test with a 401."""
+    config = EmulatorConfig(data_dir=None, port=0, api_keys=frozenset({"sk_team"}))
+    with EmulatorServer(config) as server:
+        pytester.makepyfile("def test_a(simplyq): pass")
+        result = run_inner(f"--simplyq-url={server.url}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(
+        [f"*simplyq: the emulator at {server.url} was started with --api-key*fresh key*"]
     )
     result.assert_outcomes()

@@ -9,7 +9,7 @@ import socket
 import pytest
 from textual.widgets import Input
 
-from emulator.client import AsyncSimplyQ, SimplyQ
+from emulator.client import AsyncSimplyQ, SimplyQ, SimplyQError
 from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer
 from tests.tui.helpers import attempt_rows, live, rows, screen_text, wait_for
@@ -508,3 +508,36 @@ async def test_attaches_to_an_emulator_that_accepts_only_some_keys(ok_hook: str)
             await live(pilot)  # the all-environments stream is refused: one per key instead
             client.events.create("shop", {"uid": "after", "event_type": "a", "payload": {}})
             await wait_for(pilot, lambda: rows(app) == ["before", "after"], what="the stream")
+
+
+async def test_a_configured_key_shows_its_own_environment_and_the_admin_key_all(
+    ok_hook: str,
+) -> None:
+    """A team's emulator (two keys and an admin key): the dashboard opened with one key sees
+    that key's events only and cannot move the clock; with the admin key it follows both."""
+    config = EmulatorConfig(
+        data_dir=None, api_keys=frozenset({"sk_a", "sk_b"}), admin_key="sk_boss"
+    )
+    with (
+        EmulatorServer(config) as server,
+        SimplyQ("sk_a", server.url) as a,
+        SimplyQ("sk_b", server.url) as b,
+    ):
+        shop(a, ok_hook)
+        shop(b, ok_hook)
+        a.events.create("shop", {"uid": "from-a", "event_type": "a", "payload": {}})
+        b.events.create("shop", {"uid": "from-b", "event_type": "a", "payload": {}})
+        own = DashboardApp(server.url, "sk_a")
+        async with own.run_test(size=SIZE) as pilot:
+            await live(pilot)
+            assert rows(own) == ["from-a"]
+            with pytest.raises(SimplyQError, match="tui --admin-key"):
+                await own.backend.advance_to_next_due()
+        everything = DashboardApp(server.url, "sk_a", admin_key="sk_boss")
+        async with everything.run_test(size=SIZE) as pilot:
+            await live(pilot)
+            assert sorted(rows(everything)) == ["from-a", "from-b"]
+            b.events.create("shop", {"uid": "later-b", "event_type": "a", "payload": {}})
+            await wait_for(
+                pilot, lambda: "later-b" in rows(everything), what="the other key's event"
+            )

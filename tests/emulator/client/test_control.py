@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from emulator.client import AsyncSimplyQ, SimplyQ, ValidationError
+from emulator.client import AsyncSimplyQ, PermissionDeniedError, SimplyQ, ValidationError
+from emulator.config import EmulatorConfig
+from emulator.server import EmulatorServer
 from tests.emulator.client.support import closed_port_url
 
 
@@ -97,3 +99,38 @@ async def test_async_control(private_url: str, api_key: str) -> None:
         assert (await client.emulator.clock())["next_due"] is None
         await client.emulator.reset()
         assert (await client.emulator.environments()) == []
+
+
+def test_on_a_keyed_emulator_a_key_reaches_its_own_environment_only() -> None:
+    """Started with ``--api-key`` and ``--admin-key``: a configured key's client resets,
+    lists and reads its own environment; what reaches every one is a PermissionDeniedError
+    until the client is made with the admin key."""
+    config = EmulatorConfig(
+        data_dir=None, port=0, api_keys=frozenset({"sk_a", "sk_b"}), admin_key="sk_boss"
+    )
+    with EmulatorServer(config) as server:
+        a, b = SimplyQ("sk_a", server.url), SimplyQ("sk_b", server.url)
+        admin = SimplyQ("sk_boss", server.url)
+        with a, b, admin:
+            a.applications.create({"uid": "mine", "name": "M"})
+            b.applications.create({"uid": "theirs", "name": "T"})
+            assert [e["api_key"] for e in a.emulator.environments()] == ["sk_a"]
+            assert a.emulator.health()["counts"]["applications"] == 1
+            assert a.emulator.settle()["settled"] is True
+            for refused in (
+                lambda: a.emulator.reset("sk_b"),
+                lambda: a.emulator.reset(all=True),
+                lambda: a.emulator.advance("1m"),
+                lambda: a.emulator.set_time_scale(0.5),
+            ):
+                with pytest.raises(PermissionDeniedError) as caught:
+                    refused()
+                assert caught.value.status_code == 403
+            assert [x["uid"] for x in b.applications.list()] == ["theirs"]
+
+            a.emulator.reset()  # its own
+            assert a.applications.list().data == []
+            assert admin.emulator.advance("1m")["settled"] is True
+            assert {e["api_key"] for e in admin.emulator.environments()} == {"sk_b"}
+            admin.emulator.reset(all=True)
+            assert admin.emulator.environments() == []

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from emulator.client import AsyncSimplyQ, AuthenticationError, SimplyQ
+from emulator.client import AsyncSimplyQ, AuthenticationError, PermissionDeniedError, SimplyQ
 from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer
 
@@ -58,12 +58,18 @@ def test_stream_of_every_environment(client: SimplyQ, emulator_url: str) -> None
     assert seen[0][1] != seen[1][1]  # two environments
 
 
-def test_stream_of_every_environment_on_a_keyed_emulator() -> None:
-    config = EmulatorConfig(data_dir=None, port=0, api_keys=frozenset({"sk_a", "sk_b"}))
+def test_stream_of_every_environment_on_a_keyed_emulator_needs_the_admin_key() -> None:
+    config = EmulatorConfig(
+        data_dir=None, port=0, api_keys=frozenset({"sk_a", "sk_b"}), admin_key="sk_boss"
+    )
     with EmulatorServer(config) as server:
         a, b = SimplyQ("sk_a", server.url), SimplyQ("sk_b", server.url)
-        with a, b:
-            everything = a.emulator.stream(timeout=5, all_environments=True)
+        admin = SimplyQ("sk_boss", server.url)
+        with a, b, admin:
+            # A configured key follows its own environment only: sk_b's changes are not sk_a's.
+            with pytest.raises(PermissionDeniedError, match="needs the admin key"):
+                a.emulator.stream(all_environments=True).connect()
+            everything = admin.emulator.stream(timeout=5, all_environments=True)
             own = a.emulator.stream(timeout=0.5)
             with everything, own:
                 b.applications.create({"uid": "b-app", "name": "B"})
