@@ -37,6 +37,8 @@ class Action(Enum):
     ENVIRONMENTS = "list environments"
     ATTEMPT = "read an attempt's detail"
     STREAM = "follow the change stream"
+    SEED = "load a seed document"
+    CHAOS = "set delivery chaos"
 
 
 class Access(Enum):
@@ -60,12 +62,14 @@ RULES: dict[Action, dict[Role, Access]] = {
     Action.ENVIRONMENTS: {Role.OPEN: _A, Role.ANONYMOUS: _D, Role.ENVIRONMENT: _O, Role.ADMIN: _A},
     Action.ATTEMPT: {Role.OPEN: _A, Role.ANONYMOUS: _D, Role.ENVIRONMENT: _O, Role.ADMIN: _A},
     Action.STREAM: {Role.OPEN: _A, Role.ANONYMOUS: _D, Role.ENVIRONMENT: _O, Role.ADMIN: _A},
+    Action.SEED: {Role.OPEN: _A, Role.ANONYMOUS: _D, Role.ENVIRONMENT: _O, Role.ADMIN: _A},
+    Action.CHAOS: {Role.OPEN: _A, Role.ANONYMOUS: _D, Role.ENVIRONMENT: _O, Role.ADMIN: _A},
 }
 """For each action and role, how far the caller reaches (the README's control-API table)."""
 
 # Actions whose request names its target environment (``api_key`` in the body or query); no
 # target there means every environment.
-TARGETED = frozenset({Action.RESET, Action.STREAM})
+TARGETED = frozenset({Action.RESET, Action.STREAM, Action.SEED, Action.CHAOS})
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,16 @@ details and the change feed."""
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import AsyncGenerator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from emulator import __version__
+from emulator.bodies import Fields
 from emulator.bus import Change, Subscription
+from emulator.chaos import ChaosError, parse_chaos
 from emulator.clock import Clock
 from emulator.config import EmulatorConfig
 from emulator.delivery import DeliveryEngine
@@ -33,6 +36,7 @@ MAX_TIME_SCALE = 1000
 MAX_CLOCK = 54_593_568_000.0  # 3700-01-01T00:00:00Z
 MAX_ADVANCE = 100 * 365 * 86400
 CLOCK_FLAGS = ("to_next_due", "run_until_idle", "settle")
+CHAOS_SCOPE_FIELDS = frozenset({"api_key", "app", "endpoint", "off"})
 
 
 def parse_duration(text: str) -> float:
@@ -223,10 +227,87 @@ class Admin:
         if api_key is not None:
             env = self.repo.find_environment(api_key)
             if env is not None:
+                self.delivery.chaos.forget(self._keys_of(env.key))
                 self.repo.reset(env)
         else:
+            self.delivery.chaos.clear_scopes()
             self.repo.reset()
         await self.repo.commit()
+
+    def _keys_of(self, env_key: str) -> set[str]:
+        apps = self.repo.apps_of_env.get(env_key, ())
+        endpoints = (e for a in apps for e in self.repo.endpoints_of_app.get(a.key, ()))
+        return {env_key, *(a.key for a in apps), *(e.key for e in endpoints)}
+
+    # ------------------------------------------------------------------ chaos
+    def set_chaos(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Set (or with ``"off": true`` clear) the delivery chaos of a scope: the endpoint
+        ``endpoint`` of application ``app`` of ``api_key``'s environment, or that application,
+        or that environment, or (no ``api_key``) every environment. Returns the scope and its
+        settings, with the seed chosen when none was given."""
+        settings_body = {k: v for k, v in body.items() if k not in CHAOS_SCOPE_FIELDS}
+        fields = Fields(body)
+        api_key, app_uid, endpoint_uid = (fields.text(n) for n in ("api_key", "app", "endpoint"))
+        off = fields.boolean("off")
+        fields.check()
+        if app_uid is not None and api_key is None:
+            raise Invalid.one("api_key", "an application's chaos needs the api_key it belongs to")
+        if endpoint_uid is not None and app_uid is None:
+            raise Invalid.one("app", "an endpoint's chaos needs the application it belongs to")
+        try:
+            settings = parse_chaos(settings_body, random.SystemRandom().randrange(2**31))
+        except ChaosError as error:
+            raise Invalid.one(error.field, error.problem) from None
+        scope: tuple[str, str] | None = None
+        if api_key is not None:
+            env = self.repo.find_environment(api_key)
+            env_key = env.key if env else environment_key(api_key)
+            scope = ("env", env_key)
+            if app_uid is not None:
+                app = self.repo.app_by_uid.get((env_key, app_uid))
+                if app is None:
+                    raise NotFound(hint=f"no application `{app_uid}` for this API key")
+                scope = ("app", app.key)
+                if endpoint_uid is not None:
+                    endpoint = self.repo.endpoint_by_uid.get((app.key, endpoint_uid))
+                    if endpoint is None:
+                        hint = f"application `{app_uid}` has no endpoint `{endpoint_uid}`"
+                        raise NotFound(hint=hint)
+                    scope = ("endpoint", endpoint.key)
+        chosen = None if off or not settings.active else settings
+        self.delivery.chaos.put(scope, chosen)
+        return {
+            "api_key": api_key,
+            "app": app_uid,
+            "endpoint": endpoint_uid,
+            "settings": chosen.to_json() if chosen is not None else None,
+        }
+
+    def chaos_state(self, api_key: str | None = None) -> dict[str, Any]:
+        """The emulator-wide chaos and every scope's (which wins: endpoint, application,
+        environment, emulator-wide); only ``api_key``'s scopes when given."""
+        chaos = self.delivery.chaos
+        scopes = []
+        for (kind, key), settings in chaos.scoped.items():
+            described = self._describe_scope(kind, key)
+            if api_key is None or described["api_key"] == api_key:
+                scopes.append({**described, "settings": settings.to_json()})
+        return {
+            "default": chaos.default.to_json() if chaos.default else None,
+            "scopes": scopes,
+        }
+
+    def _describe_scope(self, kind: str, key: str) -> dict[str, Any]:
+        repo = self.repo
+        endpoint = repo.endpoints.by_key.get(key) if kind == "endpoint" else None
+        app = repo.applications.by_key.get(endpoint.app if endpoint else key)
+        env_key = app.env if app else key
+        env = repo.environments.by_key.get(env_key)
+        return {
+            "api_key": env.api_key if env else None,
+            "app": app.uid if app and kind != "env" else None,
+            "endpoint": endpoint.uid if endpoint else None,
+        }
 
     def environments(self, api_key: str | None = None) -> list[dict[str, Any]]:
         """Every environment (API key) with its applications' uids, oldest first; only

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from emulator.admin import Admin
 from emulator.clock import Clock
@@ -11,6 +11,7 @@ from emulator.config import EmulatorConfig
 from emulator.delivery import ClientFactory, DeliveryEngine
 from emulator.ratelimit import ApiRateLimiter
 from emulator.repository import Repository
+from emulator.seed import SeedReport, apply_seed, read_seed_file
 from emulator.service import Service
 
 
@@ -25,6 +26,13 @@ class Emulator:
     delivery: DeliveryEngine
     admin: Admin
     limiter: ApiRateLimiter
+    seed_report: SeedReport | None = field(default=None)
+
+    async def load_seed(self) -> None:
+        """Apply the configured seed file, if any (the repository must be started)."""
+        if self.config.seed_file is not None:
+            seed = read_seed_file(self.config.seed_file)
+            self.seed_report = await apply_seed(self.service, seed)
 
 
 def build(

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from emulator.client import SimplyQ
 
 from emulator import __version__
+from emulator.chaos import ChaosSettings
 from emulator.config import DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, EmulatorConfig
 from emulator.datadir import DataDirError, DataDirInUse
 
@@ -144,6 +145,32 @@ def build_parser() -> argparse.ArgumentParser:
     # The server's log lines would be drawn over the dashboard.
     dashboard.set_defaults(log_level="critical")
 
+    chaos = commands.add_parser(
+        "chaos",
+        help="show or set delivery chaos in a running emulator",
+        description="Without SPEC, show the chaos in force. With SPEC (e.g. "
+        "'duplicate=0.2,lost_ack=0.1,reorder,seed=7'), set it for the API key's environment, "
+        "or one --app, or one --endpoint of it, or with --everywhere for every environment; "
+        "'off' turns it off there.",
+    )
+    _client_options(chaos)
+    chaos.add_argument("spec", nargs="?", help="settings, or off")
+    chaos.add_argument("--app", help="only this application")
+    chaos.add_argument("--endpoint", help="only this endpoint (of --app)")
+    chaos.add_argument("--everywhere", action="store_true", help="every environment")
+
+    export = commands.add_parser(
+        "export",
+        help="write an environment's applications and endpoints to a seed file",
+        description="Write the applications and endpoints (with their secrets) of the API "
+        "key's environment in a running emulator as a seed file for `serve --seed`. "
+        "Sensitive header values are not included: the API never gives them back.",
+    )
+    _client_options(export)
+    export.add_argument(
+        "-o", "--output", type=Path, help="the file to write (default: standard output)"
+    )
+
     tui = commands.add_parser(
         "tui",
         help="open the terminal dashboard on a running emulator",
@@ -212,6 +239,21 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
         help="seconds an endpoint has to answer a delivery (default 15)",
     )
     parser.add_argument(
+        "--chaos",
+        default=None,
+        metavar="SPEC",
+        help="delivery chaos for every environment, e.g. 'duplicate=0.2,lost_ack=0.1,"
+        "reorder,seed=7' (see docs/rehearsing.md; default off)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="create the environments, applications and endpoints of this JSON file on "
+        "start-up (idempotent: a restart does not duplicate them)",
+    )
+    parser.add_argument(
         "--allow-remote-delivery",
         action="store_true",
         help="deliver to non-loopback URLs too (off: only localhost)",
@@ -262,7 +304,34 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         delivery_timeout=args.delivery_timeout,
         allow_remote_delivery=args.allow_remote_delivery,
         log_level=args.log_level,
+        seed_file=args.seed,
+        chaos=_chaos_settings(args.chaos),
     )
+
+
+def _chaos_settings(spec: str | None) -> ChaosSettings | None:
+    """``--chaos``'s settings; without a seed in it, one is picked (and shown in the banner)."""
+    import random
+
+    from emulator.chaos import ChaosError, parse_chaos, parse_chaos_spec
+
+    if spec is None:
+        return None
+    try:
+        return parse_chaos(parse_chaos_spec(spec), random.SystemRandom().randrange(2**31))
+    except ChaosError as error:
+        raise CommandError(f"--chaos {error}") from None
+
+
+def check_seed(config: EmulatorConfig) -> None:
+    """Read the seed file before anything starts, so a bad one is one line, not a traceback."""
+    from emulator.seed import SeedError, read_seed_file
+
+    if config.seed_file is not None:
+        try:
+            read_seed_file(config.seed_file)
+        except SeedError as error:
+            raise CommandError(f"bad seed file {error}") from None
 
 
 def in_use_message(error: DataDirInUse) -> str:
@@ -278,6 +347,7 @@ def in_use_message(error: DataDirInUse) -> str:
 def serve(config: EmulatorConfig) -> int:
     from emulator.server import bind_socket, uvicorn_server
 
+    check_seed(config)
     try:
         sock = bind_socket(config.host, config.port)
     except OSError as error:
@@ -320,8 +390,20 @@ def serve(config: EmulatorConfig) -> int:
             "Press Ctrl-C to stop.",
         ]
     )
+
+    def started() -> None:
+        emulator = getattr(getattr(server.config.app, "state", None), "emulator", None)
+        report = getattr(emulator, "seed_report", None)
+        seeded = f"\n  Seed:      {config.seed_file} ({report.summary()})" if report else ""
+        if config.chaos is not None and config.chaos.active:
+            settings = config.chaos.to_json()
+            seed = settings.pop("seed")
+            shown = ", ".join(f"{k}={v:g}" for k, v in settings.items() if v)
+            seeded += f"\n  Chaos:     {shown}, seed={seed}"
+        print(banner.replace("\nPress Ctrl-C", seeded + "\nPress Ctrl-C"), flush=True)
+
     # Printed once the server is up (data loaded, Ctrl-C handled): the banner means "ready".
-    server.on_started = lambda: print(banner, flush=True)
+    server.on_started = started
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:
@@ -465,6 +547,57 @@ def reset(args: argparse.Namespace) -> int:
     return 0
 
 
+def chaos(args: argparse.Namespace) -> int:
+    from emulator.chaos import ChaosError, parse_chaos_spec
+    from emulator.client import SimplyQ
+
+    with SimplyQ(args.api_key, base_url=args.url) as client:
+        if args.spec is None:
+            print(json.dumps(client.emulator.chaos(), indent=2))
+            return 0
+        if args.endpoint and not args.app:
+            raise CommandError("--endpoint needs --app")
+        off = args.spec.strip().lower() == "off"
+        try:
+            settings = {} if off else parse_chaos_spec(args.spec)
+        except ChaosError as error:
+            raise CommandError(str(error)) from None
+        answer = client.emulator.set_chaos(
+            api_key=None if args.everywhere else args.api_key,
+            app=args.app,
+            endpoint=args.endpoint,
+            off=off,
+            **settings,
+        )
+    print(json.dumps(answer, indent=2))
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    from emulator.client import SimplyQ
+    from emulator.seed import export_document
+
+    with SimplyQ(args.api_key, base_url=args.url) as client:
+        applications = []
+        for app in client.applications.list(limit=150):
+            endpoints = []
+            for endpoint in client.endpoints.list(app["uid"], limit=150):
+                secret = client.endpoints.retrieve_secret(app["uid"], endpoint["uid"])
+                endpoints.append({**endpoint, "secret": secret})
+            applications.append((app, endpoints))
+    text = json.dumps(export_document(args.api_key, applications), indent=2) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        args.output.write_text(text)
+    except OSError as error:
+        raise CommandError(f"cannot write {args.output}: {error.strerror or error}") from None
+    count = len(applications)
+    print(f"wrote {count} application{'s' if count != 1 else ''} to {args.output}", file=sys.stderr)
+    return 0
+
+
 def dashboard_launcher() -> Callable[..., object]:
     """The installed dashboard's ``run(url, api_key, admin_key=None)``, found through its entry
     point, so that the emulator does not depend on the dashboard."""
@@ -486,6 +619,7 @@ def dashboard(args: argparse.Namespace) -> int:
 
     run_dashboard = dashboard_launcher()
     config = config_from_args(args)
+    check_seed(config)
     if config.api_keys and config.admin_key is None:
         # The dashboard shows every environment: an emulator it starts has a key for that.
         config = config.with_changes(admin_key="sk_admin_" + token_urlsafe(24))
@@ -547,6 +681,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         "publish": publish,
         "listen": listen,
         "reset": reset,
+        "export": export,
+        "chaos": chaos,
         "dashboard": dashboard,
         "tui": tui,
     }

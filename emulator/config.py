@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from emulator.chaos import ChaosSettings
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 DEFAULT_DATA_DIR = Path(".simplyq-emulator")
@@ -42,6 +44,10 @@ class EmulatorConfig:
     # False skips fsync (scratch data such as a test session's): files stay whole, but a
     # power loss may lose the last writes.
     durable: bool = True
+    # A seed file (emulator.seed) applied on every start-up, before deliveries resume.
+    seed_file: Path | None = None
+    # Delivery chaos for every environment (emulator.chaos); None: off.
+    chaos: ChaosSettings | None = None
 
     @property
     def in_memory(self) -> bool:

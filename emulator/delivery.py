@@ -9,6 +9,7 @@ a failed try asks ``retry.next_retry_delay`` for the next one.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import heapq
 import ipaddress
@@ -25,6 +26,7 @@ import httpx
 import orjson
 
 from emulator import __version__
+from emulator.chaos import ChaosScopes, decide
 from emulator.clock import Clock
 from emulator.config import EmulatorConfig
 from emulator.models import Attempt, AttemptStatus, Endpoint, Event
@@ -119,6 +121,8 @@ class DeliveryEngine:
         self._runner: asyncio.Task[None] | None = None
         # host -> (valid until, resolves to loopback only), for _stays_local.
         self._resolved: dict[str, tuple[float, bool]] = {}
+        # Off unless set (serve --chaos, the control API): then nothing is checked per try.
+        self.chaos = ChaosScopes(config.chaos)
         self.delivered = 0
         service.on_attempt_scheduled(self.schedule)
         clock.on_change(self._clock_changed)
@@ -225,10 +229,42 @@ class DeliveryEngine:
 
     # ------------------------------------------------------------------ scheduling
     def schedule(self, attempt: Attempt) -> None:
-        """Queue a pending attempt for its due time."""
+        """Queue a pending attempt for its due time (moved by chaos, if any applies)."""
+        if self.chaos.any and attempt.chaos is None and attempt.status == AttemptStatus.PENDING:
+            self._inject_before(attempt)
         heapq.heappush(self._heap, (attempt.scheduled_at, attempt.seq, attempt.key))
         if self._wake is not None:
             self._wake.set()
+
+    def _inject_before(self, attempt: Attempt) -> None:
+        settings = self.chaos.for_attempt(attempt.env, attempt.app, attempt.endpoint)
+        if settings is None:
+            return
+        due = attempt.scheduled_at
+        injection = decide(
+            settings, self._place(attempt), due=due, is_retry=attempt.retry_count > 0
+        )
+        attempt.chaos = injection.to_record(settings.seed, due)
+        if attempt.chaos is not None:
+            attempt.scheduled_at = injection.burst_until or due + injection.delay
+            self.repo.save_attempt(attempt)
+
+    def _place(self, attempt: Attempt) -> str:
+        """Where an attempt stands, independent of timing: application, endpoint, the event's
+        position among the application's events, and the tries of this pair before it."""
+        events = self.repo.events_of_app.get(attempt.app, [])
+        position = bisect.bisect_left([e.seq for e in events], self._event_seq(attempt))
+        before = sum(
+            1
+            for a in self.repo.attempts_of_event.get(attempt.event, ())
+            if a.endpoint == attempt.endpoint and a.seq < attempt.seq
+        )
+        app = self.repo.applications.by_key.get(attempt.app)
+        return f"{app.uid if app else attempt.app}|{attempt.endpoint_uid}|{position}|{before}"
+
+    def _event_seq(self, attempt: Attempt) -> int:
+        event = self.repo.events.by_key.get(attempt.event)
+        return event.seq if event is not None else 0
 
     def _clock_changed(self) -> None:
         if self._loop is not None and self._wake is not None:
@@ -409,11 +445,26 @@ class DeliveryEngine:
         if lane is not None and lane.client is None:
             lane.client = self._client_factory()
         client = lane.client if lane is not None and lane.client else self._client_factory()
+        try:
+            result = await self._post(client, endpoint.url, body, headers)
+            if attempt.chaos is not None:
+                result = await self._inject_after(
+                    attempt, client, endpoint.url, body, headers, result
+                )
+            return result
+        finally:
+            if lane is None:
+                await client.aclose()
+
+    async def _post(
+        self, client: httpx.AsyncClient, url: str, body: bytes, headers: dict[bytes, bytes]
+    ) -> TryResult:
+        """One HTTP request of a try, within the delivery timeout."""
         limit = self.config.max_response_bytes
         try:
             async with (
                 deadline(self.config.delivery_timeout),
-                client.stream("POST", endpoint.url, content=body, headers=headers) as response,
+                client.stream("POST", url, content=body, headers=headers) as response,
             ):
                 chunks: list[bytes] = []
                 size = 0
@@ -434,9 +485,30 @@ class DeliveryEngine:
         except httpx.HTTPError as error:
             detail = str(error) or "the connection failed without a message"
             return TryResult(0, f"{type(error).__name__}: {detail}", None, False)
-        finally:
-            if lane is None:
-                await client.aclose()
+
+    async def _inject_after(
+        self,
+        attempt: Attempt,
+        client: httpx.AsyncClient,
+        url: str,
+        body: bytes,
+        headers: dict[bytes, bytes],
+        result: TryResult,
+    ) -> TryResult:
+        """Chaos after the request: send it again as it was (a duplicate), and lose a 2xx
+        answer (recorded as a timeout, so it is retried); the record says which."""
+        chaos = attempt.chaos or {}
+        if "duplicate" in chaos:
+            copy = await self._post(client, url, body, headers)
+            chaos["duplicate"] = {"status_code": copy.status_code}
+        if "lost_ack" in chaos:
+            if not result.ok:
+                del chaos["lost_ack"]  # no answer to lose: the try failed by itself
+            else:
+                chaos["lost_ack"] = {"status_code": result.status_code}
+                timeout = f"timeout: no answer within {self.config.delivery_timeout:g} s"
+                return TryResult(0, timeout, None, False)
+        return result
 
     async def _post(
         self, lane: Lane, url: str, headers: dict[bytes, bytes], body: bytes

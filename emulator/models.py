@@ -196,6 +196,8 @@ class Attempt:
     duration_ms: float | None = None
     # What was sent, with sensitive header values redacted.
     request_headers: dict[str, str] | None = None
+    # What delivery chaos injected into this try (emulator.chaos), None when nothing.
+    chaos: dict[str, Any] | None = None
 
     @classmethod
     def from_doc(cls, doc: Doc) -> Attempt:
@@ -229,4 +231,5 @@ class Attempt:
             "request_headers": self.request_headers,
             "response_headers": self.response_headers,
             "duration_ms": self.duration_ms,
+            "chaos": self.chaos,
         }

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from emulator.client import ClockUpdate, DeliveryAttempt, SimplyQ
 
@@ -200,6 +201,44 @@ class SimplyQEnvironment:
                 target[name] = value
             else:
                 target.setenv(name, value)
+
+    # ------------------------------------------------------------------ state
+    def seed(self, source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
+        """Create the applications and endpoints (fixed secrets included) of a seed file (a
+        path, JSON or YAML) or document in this environment, whatever API keys it names;
+        idempotent. Returns the counts ``created``/``updated``/``unchanged``."""
+        from emulator.seed import SeedError, load_seed_document
+
+        if isinstance(source, Mapping):
+            document: object = source
+        else:
+            try:
+                document = load_seed_document(Path(source))
+            except SeedError as error:
+                raise ValueError(f"simplyq: {error}") from None
+        if not isinstance(document, Mapping):
+            raise ValueError(f"simplyq: a seed document is a JSON object, not {document!r:.60}")
+        answer: dict[str, Any] = self.client.emulator.seed(document, api_key=self.api_key)
+        return answer
+
+    def chaos(
+        self,
+        *,
+        app: str | None = None,
+        endpoint: str | None = None,
+        **settings: float | bool | int,
+    ) -> dict[str, Any]:
+        """Turn on delivery chaos for this environment (or one ``app``, or one of its
+        ``endpoint``): ``duplicate=0.2``, ``lost_ack=0.1`` (probabilities), ``reorder=True``
+        (or seconds), ``latency``/``jitter``/``burst`` (seconds), ``seed=7`` to repeat a run.
+        Called with no setting, turns it off. Returns the settings, with the seed used; each
+        attempt's detail (``client.emulator.attempt_detail``) says what was injected."""
+        if app is None and endpoint is not None:
+            raise ValueError("simplyq.chaos: an endpoint is named with its app")
+        answer: dict[str, Any] = self.client.emulator.set_chaos(
+            api_key=self.api_key, app=app, endpoint=endpoint, off=not settings, **settings
+        )
+        return answer
 
     # ------------------------------------------------------------------ waits
     def settle(self, timeout: float = DEFAULT_WAIT) -> None:

@@ -7,6 +7,7 @@ resources (see ``_base``): awaited on ``AsyncSimplyQ``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -108,6 +109,42 @@ class EmulatorControl(Resource[X]):
         """Every environment (API key) the emulator knows (with ``--api-key``, a configured
         key sees its own only)."""
         return Request("GET", "/_emulator/environments", parse_data)
+
+    @operation
+    def seed(self, document: Mapping[str, Any], *, api_key: str | None = None) -> Request[Any]:
+        """Apply a seed document (what ``serve --seed`` reads): create what is missing, update
+        what differs, leave the rest. With ``api_key``, its applications go into that
+        environment instead of the ones it names. Answers the counts and each change."""
+        params = (("api_key", api_key),) if api_key else ()
+        return Request("POST", "/_emulator/seed", parse_json, params, json=dict(document))
+
+    @operation
+    def chaos(self) -> Request[Any]:
+        """The delivery chaos in force: emulator-wide (``default``) and per scope."""
+        return Request("GET", "/_emulator/chaos", parse_json)
+
+    @operation
+    def set_chaos(
+        self,
+        /,
+        *,
+        api_key: str | None = None,
+        app: str | None = None,
+        endpoint: str | None = None,
+        off: bool = False,
+        **settings: float | bool | int,
+    ) -> Request[Any]:
+        """Set the delivery chaos (``duplicate``, ``lost_ack``: probabilities; ``reorder``,
+        ``latency``, ``jitter``, ``burst``: seconds; ``seed``) of an endpoint, an application,
+        an environment (``api_key``) or, with none of them, every environment; ``off=True``
+        clears it. Answers the settings with the seed used."""
+        body: dict[str, Any] = dict(settings)
+        for name, value in (("api_key", api_key), ("app", app), ("endpoint", endpoint)):
+            if value is not None:
+                body[name] = value
+        if off:
+            body["off"] = True
+        return Request("POST", "/_emulator/chaos", parse_json, json=body)
 
     @operation
     def attempt_detail(self, attempt_id: str) -> Request[AttemptDetail]:

@@ -135,6 +135,7 @@ class AttemptDetail(DeliveryAttempt):
     request_headers: dict[str, str] | None
     response_headers: dict[str, str] | None
     duration_ms: float | None
+    chaos: dict[str, Any] | None  # what delivery chaos injected into this try, if anything
     app_id: str | None
     payload: dict[str, Any] | None
 

@@ -30,6 +30,11 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     emulator = app.state.emulator
     assert isinstance(emulator, Emulator)
     emulator.repository.start()
+    try:
+        await emulator.load_seed()
+    except BaseException:
+        await emulator.repository.close()
+        raise
     await emulator.delivery.start()
     try:
         yield

@@ -15,6 +15,8 @@ from starlette.routing import Route
 from emulator.access import Action, Caller, admit, decide, identify
 from emulator.admin import parse_clock_change
 from emulator.bodies import opt_str
+from emulator.errors import Invalid
+from emulator.seed import SeedError, apply_seed, parse_seed
 from emulator.web.requests import bearer_key, emulator_of, json_body
 from emulator.web.responses import JSONResponse
 
@@ -66,6 +68,38 @@ async def environments(request: Request) -> Response:
     return JSONResponse({"data": emulator_of(request).admin.environments(scope.api_key)})
 
 
+async def seed(request: Request) -> Response:
+    """Apply a seed document (``emulator.seed``); ``?api_key=`` puts its applications into that
+    one environment instead of the ones it names."""
+    caller = caller_of(request)
+    admit(Action.SEED, caller)
+    target = request.query_params.get("api_key") or None
+    scope = decide(Action.SEED, caller, target)
+    try:
+        parsed = parse_seed(await json_body(request))
+    except SeedError as error:
+        raise Invalid.one(error.path or "body", error.problem) from None
+    report = await apply_seed(emulator_of(request).service, parsed, scope.api_key)
+    counts = {action: report.count(action) for action in ("created", "updated", "unchanged")}
+    changes = [{"action": action, "what": what} for action, what in report.changes]
+    return JSONResponse({**counts, "changes": changes})
+
+
+async def get_chaos(request: Request) -> Response:
+    caller = caller_of(request)
+    scope = decide(Action.CHAOS, caller, caller.api_key)
+    return JSONResponse(emulator_of(request).admin.chaos_state(scope.api_key))
+
+
+async def set_chaos(request: Request) -> Response:
+    caller = caller_of(request)
+    admit(Action.CHAOS, caller)
+    body = await json_body(request)
+    target = body.get("api_key")
+    decide(Action.CHAOS, caller, target if isinstance(target, str) else None)
+    return JSONResponse(emulator_of(request).admin.set_chaos(body))
+
+
 async def attempt_detail(request: Request) -> Response:
     scope = decide(Action.ATTEMPT, caller_of(request))
     admin = emulator_of(request).admin
@@ -113,6 +147,9 @@ ROUTES = [
     Route("/_emulator/clock", get_clock, methods=["GET"]),
     Route("/_emulator/clock", set_clock, methods=["POST"]),
     Route("/_emulator/environments", environments, methods=["GET"]),
+    Route("/_emulator/seed", seed, methods=["POST"]),
+    Route("/_emulator/chaos", get_chaos, methods=["GET"]),
+    Route("/_emulator/chaos", set_chaos, methods=["POST"]),
     Route("/_emulator/attempts/{attempt_id}", attempt_detail, methods=["GET"]),
     Route("/_emulator/stream", stream, methods=["GET"]),
 ]
