@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import functools
 import heapq
 import ipaddress
 import itertools
@@ -18,7 +19,7 @@ import ssl
 import sys
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -441,22 +442,28 @@ class DeliveryEngine:
         }
         lane = self._lanes.get(endpoint.key)
         if self._lean and lane is not None and is_plain_http(endpoint.url):
-            return await self._post(lane, endpoint.url, headers, body)
+            send = functools.partial(self._post_lean, lane, endpoint.url, headers, body)
+            return await self._send_once(attempt, send)
         if lane is not None and lane.client is None:
             lane.client = self._client_factory()
         client = lane.client if lane is not None and lane.client else self._client_factory()
         try:
-            result = await self._post(client, endpoint.url, body, headers)
-            if attempt.chaos is not None:
-                result = await self._inject_after(
-                    attempt, client, endpoint.url, body, headers, result
-                )
-            return result
+            send = functools.partial(self._post_httpx, client, endpoint.url, body, headers)
+            return await self._send_once(attempt, send)
         finally:
             if lane is None:
                 await client.aclose()
 
-    async def _post(
+    async def _send_once(
+        self, attempt: Attempt, send: Callable[[], Awaitable[TryResult]]
+    ) -> TryResult:
+        """The try's request, and what chaos does after it when the attempt carries chaos."""
+        result = await send()
+        if attempt.chaos is not None:
+            result = await self._inject_after(attempt, send, result)
+        return result
+
+    async def _post_httpx(
         self, client: httpx.AsyncClient, url: str, body: bytes, headers: dict[bytes, bytes]
     ) -> TryResult:
         """One HTTP request of a try, within the delivery timeout."""
@@ -487,30 +494,23 @@ class DeliveryEngine:
             return TryResult(0, f"{type(error).__name__}: {detail}", None, False)
 
     async def _inject_after(
-        self,
-        attempt: Attempt,
-        client: httpx.AsyncClient,
-        url: str,
-        body: bytes,
-        headers: dict[bytes, bytes],
-        result: TryResult,
+        self, attempt: Attempt, send: Callable[[], Awaitable[TryResult]], result: TryResult
     ) -> TryResult:
         """Chaos after the request: send it again as it was (a duplicate), and lose a 2xx
         answer (recorded as a timeout, so it is retried); the record says which."""
         chaos = attempt.chaos or {}
         if "duplicate" in chaos:
-            copy = await self._post(client, url, body, headers)
+            copy = await send()
             chaos["duplicate"] = {"status_code": copy.status_code}
         if "lost_ack" in chaos:
             if not result.ok:
                 del chaos["lost_ack"]  # no answer to lose: the try failed by itself
             else:
                 chaos["lost_ack"] = {"status_code": result.status_code}
-                timeout = f"timeout: no answer within {self.config.delivery_timeout:g} s"
-                return TryResult(0, timeout, None, False)
+                return self._timed_out()
         return result
 
-    async def _post(
+    async def _post_lean(
         self, lane: Lane, url: str, headers: dict[bytes, bytes], body: bytes
     ) -> TryResult:
         """A try through the lane's lean sender (plain http: what local deliveries are)."""
