@@ -13,7 +13,6 @@ import bisect
 import contextlib
 import functools
 import heapq
-import ipaddress
 import itertools
 import ssl
 import sys
@@ -21,7 +20,6 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -30,6 +28,7 @@ from emulator import __version__
 from emulator.chaos import ChaosScopes, decide
 from emulator.clock import Clock
 from emulator.config import EmulatorConfig
+from emulator.loopback import LoopbackCheck
 from emulator.models import Attempt, AttemptStatus, Endpoint, Event
 from emulator.repository import Repository
 from emulator.retry import next_retry_delay
@@ -41,7 +40,6 @@ from emulator.signing import signed_headers
 # contention, encode/httpx#3215), so each endpoint's lane stays at or under that.
 MAX_IN_FLIGHT = 8
 IDLE_CLIENT_SECONDS = 60.0
-RESOLVED_SECONDS = 5.0
 INACTIVE = "endpoint is inactive: not delivered"
 REDACTED = "<redacted>"
 USER_AGENT = f"simplyq-emulator/{__version__}"
@@ -57,20 +55,6 @@ else:  # pragma: no cover - Python 3.10
     async def deadline(seconds: float) -> AsyncIterator[None]:
         with anyio.fail_after(seconds):
             yield
-
-
-def is_loopback_url(url: str) -> bool:
-    """True for localhost, ``*.localhost``, 127.0.0.0/8 and ::1."""
-    try:
-        host = (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return False
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass
@@ -120,8 +104,7 @@ class DeliveryEngine:
         self._idle: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: asyncio.Task[None] | None = None
-        # host -> (valid until, resolves to loopback only), for _stays_local.
-        self._resolved: dict[str, tuple[float, bool]] = {}
+        self._loopback = LoopbackCheck()
         # Off unless set (serve --chaos, the control API): then nothing is checked per try.
         self.chaos = ChaosScopes(config.chaos)
         self.delivered = 0
@@ -411,7 +394,9 @@ class DeliveryEngine:
     ) -> TryResult:
         if not endpoint.active:
             return TryResult(0, INACTIVE, None, False)
-        if not self.config.allow_remote_delivery and not await self._stays_local(endpoint.url):
+        if not self.config.allow_remote_delivery and not await self._loopback.stays_local(
+            endpoint.url
+        ):
             return TryResult(
                 0,
                 f"not delivered: {endpoint.url} is not a loopback address; the emulator delivers "
@@ -531,38 +516,6 @@ class DeliveryEngine:
         return TryResult(
             0, f"timeout: no answer within {self.config.delivery_timeout:g} s", None, False
         )
-
-    async def _stays_local(self, url: str) -> bool:
-        """``is_loopback_url``, and a name (localhost, ``*.localhost``) must also resolve to
-        loopback addresses only: a resolver that asks the DNS about ``*.localhost`` could
-        otherwise send the delivery anywhere."""
-        if not is_loopback_url(url):
-            return False
-        host = (urlsplit(url).hostname or "").lower()
-        with contextlib.suppress(ValueError):
-            ipaddress.ip_address(host)
-            return True
-        cached = self._resolved.get(host)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        try:
-            addresses = await self._resolve(host)
-        except (OSError, UnicodeError):
-            addresses = []  # not resolvable: nothing shows it is local
-        local = bool(addresses)
-        for address in addresses:
-            try:
-                local = local and ipaddress.ip_address(address.split("%")[0]).is_loopback
-            except ValueError:
-                local = False
-        self._resolved[host] = (time.monotonic() + RESOLVED_SECONDS, local)
-        return local
-
-    @staticmethod
-    async def _resolve(host: str) -> list[str]:
-        """The addresses ``host`` resolves to (the event loop's resolver, as httpx uses)."""
-        infos = await asyncio.get_running_loop().getaddrinfo(host, None)
-        return [str(info[4][0]) for info in infos]
 
     def _record(self, attempt: Attempt, result: TryResult) -> None:
         if self.repo.attempts.by_key.get(attempt.key) is not attempt:

@@ -19,7 +19,7 @@ import httpx
 
 from emulator.cli import build_parser, config_from_args
 from emulator.config import EmulatorConfig
-from emulator.delivery import DeliveryEngine
+from emulator.loopback import LoopbackCheck
 from emulator.server import EmulatorServer
 from tests.emulator.delivery_helpers import Env, running_emulator
 from tests.hardening import tally
@@ -112,7 +112,7 @@ def test_only_loopback_urls_are_ever_contacted() -> None:
     def client_factory() -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=httpx.MockTransport(handler))
 
-    real = DeliveryEngine._resolve
+    real = LoopbackCheck._resolve
 
     async def resolve(host: str) -> list[str]:
         # A resolver that sends *.localhost to a DNS that answers with a remote address, or
@@ -122,7 +122,7 @@ def test_only_loopback_urls_are_ever_contacted() -> None:
         return ["192.0.2.7"] if host == "evil.localhost" else await real(host)
 
     with ExitStack() as stack:
-        stack.enter_context(mock.patch.object(DeliveryEngine, "_resolve", staticmethod(resolve)))
+        stack.enter_context(mock.patch.object(LoopbackCheck, "_resolve", staticmethod(resolve)))
         server = stack.enter_context(running_emulator(client_factory=client_factory))
         env = Env(server.url)
         stack.callback(env.close)
