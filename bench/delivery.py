@@ -40,6 +40,13 @@ START_TIMEOUT = 30.0
 def child(args: Sequence[str], profile: Path | None = None) -> Iterator[str]:
     """Run a server module as a child process and yield its base URL (with ``profile``, a
     py-spy recording of it goes to that file, in py-spy's raw format)."""
+    with child_process(args, profile) as (url, _pid):
+        yield url
+
+
+@contextlib.contextmanager
+def child_process(args: Sequence[str], profile: Path | None = None) -> Iterator[tuple[str, int]]:
+    """``child``, yielding the base URL and the process's PID."""
     process = subprocess.Popen(
         [sys.executable, "-m", *args], cwd=ROOT, stdout=subprocess.PIPE, text=True
     )
@@ -63,7 +70,7 @@ def child(args: Sequence[str], profile: Path | None = None) -> Iterator[str]:
                 url = match.group(1)
         if url is None:
             raise RuntimeError(f"{args[0]} did not start")
-        yield url
+        yield url, process.pid
     finally:
         if spy is not None:
             spy.send_signal(2)  # py-spy writes its file on Ctrl-C

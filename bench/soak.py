@@ -17,8 +17,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,11 +31,11 @@ from typing import Any
 import httpx
 import orjson
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.delivery import child_process
+
 KEY = "sk_test_soak"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 TIME_SCALE = 0.01
-START_TIMEOUT = 30.0
 ROUND_TIMEOUT = 120.0
 IN_FLIGHT = 8
 ENDPOINTS = ("ok", "flaky")
@@ -95,35 +93,9 @@ class Receiver(ThreadingHTTPServer):
 @contextlib.contextmanager
 def emulator(data_dir: Path) -> Iterator[tuple[str, int]]:
     """``simplyq-emulator serve`` as a child process: (base URL, PID)."""
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "emulator", "serve", "--port", "0"),
-            *("--data-dir", str(data_dir), "--time-scale", str(TIME_SCALE), "--api-key", KEY),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        deadline = time.monotonic() + START_TIMEOUT
-        url = None
-        while url is None and time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            if match := re.search(r"Base URL:\s+(http://\S+)", line):
-                url = match.group(1)
-        if url is None:
-            raise RuntimeError("the emulator did not start")
-        yield url, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    args = ["emulator", "serve", "--port", "0", "--data-dir", str(data_dir)]
+    with child_process([*args, "--time-scale", str(TIME_SCALE), "--api-key", KEY]) as started:
+        yield started
 
 
 @dataclass(frozen=True)
