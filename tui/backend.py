@@ -226,6 +226,32 @@ class Backend:
         """The endpoint's current signing secret."""
         return await self.client(api_key).endpoints.retrieve_secret(app, endpoint)
 
+    async def endpoint_chaos(self, api_key: str, app: str, endpoint: str) -> dict[str, Any] | None:
+        """The chaos settings set on exactly this endpoint (None: none of its own)."""
+        state = await self.control.emulator.chaos()
+        for scope in state.get("scopes") or ():
+            if (scope.get("api_key"), scope.get("app"), scope.get("endpoint")) == (
+                api_key,
+                app,
+                endpoint,
+            ):
+                return dict(scope.get("settings") or {})
+        return None
+
+    async def set_endpoint_chaos(
+        self, api_key: str, app: str, endpoint: str, *, duplicate: float, lost_ack: float
+    ) -> dict[str, Any]:
+        """Give the endpoint its own chaos; answers the settings in force (with the seed)."""
+        return dict(
+            await self.control.emulator.set_chaos(
+                api_key=api_key, app=app, endpoint=endpoint, duplicate=duplicate, lost_ack=lost_ack
+            )
+        )
+
+    async def clear_endpoint_chaos(self, api_key: str, app: str, endpoint: str) -> None:
+        """Remove the endpoint's own chaos."""
+        await self.control.emulator.set_chaos(api_key=api_key, app=app, endpoint=endpoint, off=True)
+
     async def set_active(self, api_key: str, app: str, endpoint: str, active: bool) -> None:
         """Enable or disable an endpoint."""
         await self.client(api_key).endpoints.update(app, endpoint, {"active": active})

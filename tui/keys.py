@@ -62,6 +62,13 @@ MAIN: tuple[KeyAction, ...] = (
     KeyAction("s", "rotate_secret", "Rotate", "Rotate the selected endpoint's secret"),
     KeyAction("a", "toggle_active", "Active", "Enable or disable the selected endpoint"),
     KeyAction(
+        "x",
+        "toggle_chaos",
+        "Chaos",
+        "Chaos on the selected endpoint: duplicates, lost acks (again: off)",
+        footer=False,
+    ),
+    KeyAction(
         "f", "follow", "Newest", "Jump to the newest event and follow new ones", footer=False
     ),
     KeyAction("question_mark", "help", "Help", "Show every key", shown_key="?"),

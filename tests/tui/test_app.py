@@ -317,6 +317,34 @@ async def test_endpoint_actions_next_due_rotate_and_toggle(
         await wait_for(pilot, lambda: endpoint.active, what="the endpoint to be active again")
 
 
+def endpoint_chaos(client: SimplyQ, key: str) -> list[dict[str, object]]:
+    """The chaos scopes the emulator holds for the shop's orders endpoint."""
+    scopes = client.emulator.chaos()["scopes"]
+    return [s for s in scopes if (s["api_key"], s["app"], s["endpoint"]) == (key, "shop", "orders")]
+
+
+async def test_x_turns_the_endpoints_chaos_on_and_off(
+    emulator: EmulatorServer, client: SimplyQ, api_key: str, ok_hook: str
+) -> None:
+    shop(client, ok_hook)
+    client.events.create("shop", {"uid": "ev", "event_type": "a", "payload": {}})
+    client.emulator.settle()
+    app = DashboardApp(emulator.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await live(pilot)
+        await wait_for(pilot, lambda: len(attempt_rows(app)) == 1)
+
+        await pilot.press("x")
+        await wait_for(pilot, lambda: bool(endpoint_chaos(client, api_key)), what="chaos on")
+        [scope] = endpoint_chaos(client, api_key)
+        settings = scope["settings"]
+        assert isinstance(settings, dict)
+        assert (settings["duplicate"], settings["lost_ack"]) == (0.2, 0.1)
+
+        await pilot.press("x")
+        await wait_for(pilot, lambda: not endpoint_chaos(client, api_key), what="chaos off")
+
+
 async def test_recover_redelivers_the_failures_since_a_time(
     emulator: EmulatorServer, client: SimplyQ, failing_hook: str
 ) -> None:

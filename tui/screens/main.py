@@ -35,6 +35,9 @@ from tui.widgets.event_list import EventList
 from tui.widgets.sidebar import Sidebar
 from tui.widgets.status_bar import StatusBar
 
+REHEARSAL = {"duplicate": 0.2, "lost_ack": 0.1}
+"""The chaos ``x`` turns on for an endpoint: what an at-least-once handler must survive."""
+
 
 class MainScreen(Screen[None]):
     """Tree | events over attempts, status bar and footer."""
@@ -414,6 +417,28 @@ class MainScreen(Screen[None]):
             lambda: backend.set_active(key, endpoint.app, endpoint.uid, active),
             f"{endpoint.uid} is now {'active' if active else 'inactive'}",
         )
+
+    def action_toggle_chaos(self) -> None:
+        """Turn the selected endpoint's delivery chaos on (REHEARSAL) or off."""
+        found = self._endpoint_or_warn()
+        if found is None:
+            return
+        endpoint, key = found
+        backend = self.dashboard.backend
+
+        async def toggle() -> dict[str, Any] | None:
+            if await backend.endpoint_chaos(key, endpoint.app, endpoint.uid):
+                await backend.clear_endpoint_chaos(key, endpoint.app, endpoint.uid)
+                return None
+            return await backend.set_endpoint_chaos(key, endpoint.app, endpoint.uid, **REHEARSAL)
+
+        def said(answer: dict[str, Any] | None) -> str:
+            if answer is None:
+                return f"chaos off for {endpoint.uid}"
+            seed = (answer.get("settings") or answer).get("seed")
+            return f"chaos on for {endpoint.uid}: 20% duplicates, 10% lost acks (seed {seed})"
+
+        self.call(toggle, said)
 
     def action_follow(self) -> None:
         """Jump to the newest event and keep following."""
