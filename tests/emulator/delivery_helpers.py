@@ -415,6 +415,16 @@ class Env:
         assert response.status_code == 204, response.text
 
 
+def fresh_env(base_url: str) -> Iterator[Env]:
+    """A new environment for one test (a fixture's body): reset and closed afterwards."""
+    env = Env(base_url)
+    try:
+        yield env
+    finally:
+        env.reset()
+        env.close()
+
+
 def wait_until(predicate: Callable[[], Any], timeout: float = WAIT, what: str = "condition") -> Any:
     """Poll ``predicate`` until it returns something truthy (bounded); returns that value."""
     deadline = time.monotonic() + timeout

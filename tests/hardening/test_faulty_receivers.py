@@ -26,7 +26,7 @@ from datetime import datetime
 import pytest
 
 from emulator.server import EmulatorServer
-from tests.emulator.delivery_helpers import Env, Receiver, closed_port, running_emulator
+from tests.emulator.delivery_helpers import Env, Receiver, closed_port, fresh_env, running_emulator
 from tests.hardening import tally
 from tests.hardening.receivers import RawReceiver, RawRequest, answer
 
@@ -137,12 +137,7 @@ def emu() -> Iterator[EmulatorServer]:
 
 @pytest.fixture
 def env(emu: EmulatorServer) -> Iterator[Env]:
-    made = Env(emu.url)
-    try:
-        yield made
-    finally:
-        made.reset()
-        made.close()
+    yield from fresh_env(emu.url)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from emulator.server import EmulatorServer
-from tests.emulator.delivery_helpers import GRACE, Env, Receiver, Reply, running_emulator
+from tests.emulator.delivery_helpers import GRACE, Env, Receiver, Reply, fresh_env, running_emulator
 
 
 @pytest.fixture(scope="module")
@@ -22,12 +22,7 @@ def emu() -> Iterator[EmulatorServer]:
 
 @pytest.fixture
 def env(emu: EmulatorServer) -> Iterator[Env]:
-    client = Env(emu.url)
-    try:
-        yield client
-    finally:
-        client.reset()
-        client.close()
+    yield from fresh_env(emu.url)
 
 
 @pytest.fixture
