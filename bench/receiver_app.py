@@ -1,50 +1,59 @@
 """A fast local webhook receiver for the delivery benchmark: records what arrived and when.
 
 ``python -m bench.receiver_app --port N``. ``POST /<anything>`` answers 200 and records
-``(payload["n"], path, time.monotonic())`` (CLOCK_MONOTONIC is shared by every process on the
-machine, so the publisher can subtract its own send times). ``GET /_count`` and ``GET /_dump``.
+``(payload["n"], path, time.monotonic())``, stamped the moment the whole request has arrived
+(CLOCK_MONOTONIC is shared by every process on the machine, so the publisher can subtract its
+own send times). ``/_count`` (any method) answers how many arrived, ``GET /_dump`` all of them.
+
+A bare ASGI app on uvicorn rather than Starlette: the benchmark measures the emulator, and a
+framework's routing and request objects would add their own time to every receipt (and to the
+raw loop's yardstick alike).
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 import orjson
 import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from emulator.server import bind_socket
 
 received: list[tuple[int, str, float]] = []
 
-
-async def receive(request: Request) -> Response:
-    payload = orjson.loads(await request.body())
-    received.append((int(payload.get("n", -1)), request.url.path, time.monotonic()))
-    return Response(b"ok")
+Scope = dict[str, Any]
+Message = dict[str, Any]
 
 
-async def count(request: Request) -> Response:
-    return Response(str(len(received)).encode())
-
-
-async def dump(request: Request) -> Response:
-    data = orjson.dumps(received)
-    received.clear()
-    return Response(data, media_type="application/json")
-
-
-app = Starlette(
-    routes=[
-        Route("/_count", count, methods=["GET"]),
-        Route("/_dump", dump, methods=["GET"]),
-        Route("/{path:path}", receive, methods=["POST"]),
-    ]
-)
+async def app(scope: Scope, receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        return
+    chunks = []
+    more = True
+    while more:
+        message: Message = await receive()
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    arrived = time.monotonic()
+    path: str = scope["path"]
+    if path == "/_count":
+        answer = str(len(received)).encode()
+    elif path == "/_dump" and scope["method"] == "GET":
+        answer = orjson.dumps(received)
+        received.clear()
+    elif scope["method"] == "POST":
+        payload = orjson.loads(b"".join(chunks))
+        received.append((int(payload.get("n", -1)), path, arrived))
+        answer = b"ok"
+    else:
+        await send({"type": "http.response.start", "status": 404, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    headers = [(b"content-length", str(len(answer)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": answer})
 
 
 def main() -> None:
