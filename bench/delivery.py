@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import re
 import statistics
 import subprocess
@@ -93,6 +94,16 @@ def child_process(args: Sequence[str], profile: Path | None = None) -> Iterator[
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def cpu_seconds(*pids: int) -> tuple[float, ...]:
+    """CPU time (user + system) each process has used so far."""
+    hz = os.sysconf("SC_CLK_TCK")
+    used = []
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        used.append((int(fields[11]) + int(fields[12])) / hz)
+    return tuple(used)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -231,16 +242,22 @@ async def run(
     events: int, light: int, data_dir: str | None, profile: Path | None, with_httpx: bool
 ) -> None:
     httpx_rate: float | None = None
-    with child(["bench.receiver_app"]) as receiver:
+    with child_process(["bench.receiver_app"]) as (receiver, receiver_pid):
+        raw_before = cpu_seconds(os.getpid(), receiver_pid)
         raw_rate = await raw_loop(receiver, 2 * events)
+        raw_after = cpu_seconds(os.getpid(), receiver_pid)
+        raw_cpu = [b - a for a, b in zip(raw_before, raw_after, strict=True)]
         async with httpx.AsyncClient() as probe:
             await probe.get(receiver + "/_dump")
         storage = ["--data-dir", data_dir] if data_dir else ["--in-memory"]
-        with child(["emulator", "serve", "--port", "0", *storage], profile) as emulator:
+        serve = ["emulator", "serve", "--port", "0", *storage]
+        with child_process(serve, profile) as (emulator, emulator_pid):
             async with httpx.AsyncClient(base_url=emulator, headers=AUTH) as api:
                 publisher = Publisher(emulator, receiver, PUBLISHERS)
                 try:
+                    before = cpu_seconds(os.getpid(), emulator_pid, receiver_pid)
                     rate, heavy = await emulator_throughput(api, publisher, "load", events)
+                    after = cpu_seconds(os.getpid(), emulator_pid, receiver_pid)
                     latencies = await light_latency(api, publisher, light)
                 finally:
                     publisher.close()
@@ -251,14 +268,22 @@ async def run(
                     finally:
                         slow.close()
                         await slow.aclose()
+    ours, server, receiving = (b - a for a, b in zip(before, after, strict=True))
     ratio = rate / raw_rate
     p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
     mode = "durable (fsync)" if data_dir else "in-memory"
     print(f"delivery benchmark, {events} events x 2 endpoints, emulator {mode}; 2 cores shared")
-    print(f"  raw httpx POST loop     {raw_rate:9.0f} deliveries/s")
+    print(
+        f"  raw httpx POST loop     {raw_rate:9.0f} deliveries/s   (CPU seconds: this process "
+        f"{raw_cpu[0]:.2f}, receiver {raw_cpu[1]:.2f})"
+    )
     print(
         f"  emulator end-to-end     {rate:9.0f} deliveries/s   ratio {ratio:.2f}  "
         f"(goal >= 1.0: {'PASS' if ratio >= 1.0 else 'FAIL'})"
+    )
+    print(
+        f"  CPU seconds in the throughput run: emulator {server:.2f}, receiver {receiving:.2f}, "
+        f"publisher (this process) {ours:.2f}"
     )
     if httpx_rate is not None:
         print(

@@ -213,6 +213,8 @@ async def soak(url: str, pid: int, data_dir: Path, receiver: Receiver, args: Any
     end = started + args.minutes * 60
     rounds = pairs = tries = 0
     first = Sample.of(pid, data_dir)
+    # The first minute's sample: from there on the store's size is steady, so RSS must be too.
+    warm: Sample | None = None
     print(first.line("start"), flush=True)
     next_report = started + 60
     async with httpx.AsyncClient(base_url=url, headers=AUTH, timeout=30, trust_env=False) as api:
@@ -221,7 +223,9 @@ async def soak(url: str, pid: int, data_dir: Path, receiver: Receiver, args: Any
             rounds, pairs, tries = rounds + 1, pairs + done, tries + sent
             if time.monotonic() >= next_report:
                 minute = int((time.monotonic() - started) // 60)
-                print(Sample.of(pid, data_dir).line(f"{minute} min"), flush=True)
+                sample = Sample.of(pid, data_dir)
+                warm = warm or sample
+                print(sample.line(f"{minute} min"), flush=True)
                 next_report += 60
     # The last round reset the store: give the flusher its idle checkpoint before measuring.
     await asyncio.sleep(3)
@@ -233,6 +237,12 @@ async def soak(url: str, pid: int, data_dir: Path, receiver: Receiver, args: Any
         f"delivered exactly once ({tries} tries, {pairs / elapsed:.0f} deliveries/s); "
         f"RSS {(last.rss_kib - first.rss_kib) / 1024:+.1f} MiB, open fds {last.fds - first.fds:+d}"
     )
+    if warm is not None:
+        growth = (last.rss_kib - warm.rss_kib) / 1024
+        print(
+            f"steady state: RSS {growth:+.1f} MiB from the first minute to the end "
+            f"({growth / max(1.0, elapsed / 60 - 1):+.2f} MiB per minute; goal: no growth)"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
