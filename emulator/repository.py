@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from emulator.bus import ChangeBus
-from emulator.collection import Collection, Record, insert_sorted, remove_sorted, seq_of
+from emulator.collection import Collection, Record, insert_sorted, remove_sorted
 from emulator.datadir import DataDirError
 from emulator.durability import Durability
 from emulator.models import Application, Attempt, Endpoint, Environment, Event
-from emulator.storage import SEGMENT_SIZE, Journal, SegmentedDirectory
+from emulator.storage import Journal, SegmentedDirectory
 
 GC_THRESHOLDS = (10_000, 50, 100)
 
@@ -93,39 +93,59 @@ class Repository:
     def _load_records(self) -> None:
         for collection in self._collections():
             assert collection.directory is not None
-            for record in collection.directory.load_records(collection.from_doc):
-                collection.by_key[record.key] = record
-                collection.segments[record.seq // SEGMENT_SIZE][record.seq] = record
-                collection.next_seq = max(collection.next_seq, record.seq + 1)
+            for records in collection.directory.load_records(collection.from_doc):
+                collection.add_loaded(records)
         by_name = {c.name: c for c in self._collections()}
         for name, seq, entry, where in self._journal.replay(by_name):
             by_name[name].replay(seq, entry, where)
-        for env in sorted(self.environments.by_key.values(), key=seq_of):
+        # Every index is built in one pass over its records in seq order, so appending keeps
+        # the index lists in seq order (``insert_sorted`` is for changes after loading).
+        for env in self.environments.in_seq_order():
             self.env_by_api_key[env.api_key] = env
-        for app in sorted(self.applications.by_key.values(), key=seq_of):
+        for app in self.applications.in_seq_order():
             if app.env not in self.environments.by_key:
                 self.applications.drop(app)
                 continue
-            self._index_application(app)
-        for endpoint in sorted(self.endpoints.by_key.values(), key=seq_of):
+            self.apps_of_env[app.env].append(app)
+            self.app_by_uid[(app.env, app.uid)] = app
+        for endpoint in self.endpoints.in_seq_order():
             if endpoint.app not in self.applications.by_key:
                 self.endpoints.drop(endpoint)
                 continue
-            self._index_endpoint(endpoint)
-        for event in sorted(self.events.by_key.values(), key=seq_of):
-            if event.app not in self.applications.by_key:
+            self.endpoints_of_app[endpoint.app].append(endpoint)
+            self.endpoint_by_uid[(endpoint.app, endpoint.uid)] = endpoint
+        self._index_loaded_events()
+        self._index_loaded_attempts()
+
+    def _index_loaded_events(self) -> None:
+        # Hundreds of thousands of records: the loops below avoid a call per record.
+        applications = self.applications.by_key
+        endpoints = self.endpoints.by_key
+        events_of_app = self.events_of_app
+        event_by_uid = self.event_by_uid
+        events_of_endpoint = self.events_of_endpoint
+        for event in self.events.in_seq_order():
+            if event.app not in applications:
                 self.events.drop(event)
                 continue
-            self._index_event(event)
-        for attempt in sorted(self.attempts.by_key.values(), key=seq_of):
+            events_of_app[event.app].append(event)
+            event_by_uid[(event.app, event.uid)] = event
+            for endpoint_key in event.endpoints:
+                if endpoint_key in endpoints:
+                    events_of_endpoint[endpoint_key].append(event)
+
+    def _index_loaded_attempts(self) -> None:
+        events = self.events.by_key
+        endpoints = self.endpoints.by_key
+        attempts_of_endpoint = self.attempts_of_endpoint
+        attempts_of_event = self.attempts_of_event
+        for attempt in self.attempts.in_seq_order():
             # A crash between the files of one flush can leave an attempt without its parents.
-            if (
-                attempt.event not in self.events.by_key
-                or attempt.endpoint not in self.endpoints.by_key
-            ):
+            if attempt.event not in events or attempt.endpoint not in endpoints:
                 self.attempts.drop(attempt)
                 continue
-            self._index_attempt(attempt)
+            attempts_of_endpoint[attempt.endpoint].append(attempt)
+            attempts_of_event[attempt.event].append(attempt)
 
     # ------------------------------------------------------------------ environments
     def find_environment(self, api_key: str) -> Environment | None:
