@@ -61,14 +61,6 @@ class Collection(Generic[R]):
                 self.segments[seq // SEGMENT_SIZE][seq] = record
         self.next_seq = max(self.next_seq, seqs[-1] + 1)
 
-    def in_seq_order(self) -> list[R]:
-        """Every record, in seq order."""
-        ordered: list[R] = []
-        for number in sorted(self.segments):
-            segment = self.segments[number]
-            ordered.extend(map(segment.__getitem__, sorted(segment)))
-        return ordered
-
     def take_seq(self) -> int:
         seq = self.next_seq
         self.next_seq += 1

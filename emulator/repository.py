@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.bus import ChangeBus
-from emulator.collection import Collection, Record, insert_sorted, remove_sorted
+from emulator.collection import Collection, Record, insert_sorted, remove_sorted, seq_of
 from emulator.datadir import DataDirError
 from emulator.durability import Durability
 from emulator.models import Application, Attempt, Endpoint, Environment, Event
@@ -98,17 +98,18 @@ class Repository:
         by_name = {c.name: c for c in self._collections()}
         for name, seq, entry, where in self._journal.replay(by_name):
             by_name[name].replay(seq, entry, where)
-        # Every index is built in one pass over its records in seq order, so appending keeps
-        # the index lists in seq order (``insert_sorted`` is for changes after loading).
-        for env in self.environments.in_seq_order():
+        # Every index is built in one pass over its records in seq order (the files hold them
+        # in that order, so each sort only checks it), and appending keeps the index lists in
+        # seq order (``insert_sorted`` is for changes after loading).
+        for env in sorted(self.environments.by_key.values(), key=seq_of):
             self.env_by_api_key[env.api_key] = env
-        for app in self.applications.in_seq_order():
+        for app in sorted(self.applications.by_key.values(), key=seq_of):
             if app.env not in self.environments.by_key:
                 self.applications.drop(app)
                 continue
             self.apps_of_env[app.env].append(app)
             self.app_by_uid[(app.env, app.uid)] = app
-        for endpoint in self.endpoints.in_seq_order():
+        for endpoint in sorted(self.endpoints.by_key.values(), key=seq_of):
             if endpoint.app not in self.applications.by_key:
                 self.endpoints.drop(endpoint)
                 continue
@@ -118,13 +119,14 @@ class Repository:
         self._index_loaded_attempts()
 
     def _index_loaded_events(self) -> None:
-        # Hundreds of thousands of records: the loops below avoid a call per record.
+        # Hundreds of thousands of records: one loop on local names, not a call of
+        # ``_index_event`` (and ``insert_sorted``) per record.
         applications = self.applications.by_key
         endpoints = self.endpoints.by_key
         events_of_app = self.events_of_app
         event_by_uid = self.event_by_uid
         events_of_endpoint = self.events_of_endpoint
-        for event in self.events.in_seq_order():
+        for event in sorted(self.events.by_key.values(), key=seq_of):
             if event.app not in applications:
                 self.events.drop(event)
                 continue
@@ -139,7 +141,7 @@ class Repository:
         endpoints = self.endpoints.by_key
         attempts_of_endpoint = self.attempts_of_endpoint
         attempts_of_event = self.attempts_of_event
-        for attempt in self.attempts.in_seq_order():
+        for attempt in sorted(self.attempts.by_key.values(), key=seq_of):
             # A crash between the files of one flush can leave an attempt without its parents.
             if attempt.event not in events or attempt.endpoint not in endpoints:
                 self.attempts.drop(attempt)
