@@ -98,29 +98,26 @@ class Repository:
         by_name = {c.name: c for c in self._collections()}
         for name, seq, entry, where in self._journal.replay(by_name):
             by_name[name].replay(seq, entry, where)
-        # Every index is built in one pass over its records in seq order (the files hold them
-        # in that order, so each sort only checks it), and appending keeps the index lists in
-        # seq order (``insert_sorted`` is for changes after loading).
+        # Each collection is indexed in seq order: the files hold its records in that order,
+        # so each sort only checks it, and every index list gets them appended in order.
         for env in sorted(self.environments.by_key.values(), key=seq_of):
             self.env_by_api_key[env.api_key] = env
         for app in sorted(self.applications.by_key.values(), key=seq_of):
             if app.env not in self.environments.by_key:
                 self.applications.drop(app)
                 continue
-            self.apps_of_env[app.env].append(app)
-            self.app_by_uid[(app.env, app.uid)] = app
+            self._index_application(app)
         for endpoint in sorted(self.endpoints.by_key.values(), key=seq_of):
             if endpoint.app not in self.applications.by_key:
                 self.endpoints.drop(endpoint)
                 continue
-            self.endpoints_of_app[endpoint.app].append(endpoint)
-            self.endpoint_by_uid[(endpoint.app, endpoint.uid)] = endpoint
+            self._index_endpoint(endpoint)
         self._index_loaded_events()
         self._index_loaded_attempts()
 
     def _index_loaded_events(self) -> None:
-        # Hundreds of thousands of records: one loop on local names, not a call of
-        # ``_index_event`` (and ``insert_sorted``) per record.
+        # What ``_index_event`` does, for hundreds of thousands of events in seq order: one
+        # loop on local names that appends, instead of three calls per event.
         applications = self.applications.by_key
         endpoints = self.endpoints.by_key
         events_of_app = self.events_of_app
@@ -137,6 +134,7 @@ class Repository:
                     events_of_endpoint[endpoint_key].append(event)
 
     def _index_loaded_attempts(self) -> None:
+        # What ``_index_attempt`` does, as ``_index_loaded_events`` does it.
         events = self.events.by_key
         endpoints = self.endpoints.by_key
         attempts_of_endpoint = self.attempts_of_endpoint
