@@ -7,6 +7,7 @@ the indexes, ``durability`` writes what the collections say changed.
 from __future__ import annotations
 
 import bisect
+import operator
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +46,20 @@ class Collection(Generic[R]):
     directory: SegmentedDirectory | None = None
     # Counts changes, so a commit knows whether a flush already covers it.
     version: int = 0
+
+    def add_loaded(self, records: list[R]) -> None:
+        """Add one segment file's records (in seq order), as loading reads them."""
+        if not records:
+            return
+        seqs = list(map(seq_of, records))
+        self.by_key.update(zip(map(key_of, records), records, strict=True))
+        first, last = seqs[0] // SEGMENT_SIZE, seqs[-1] // SEGMENT_SIZE
+        if first == last:
+            self.segments[first].update(zip(seqs, records, strict=True))
+        else:  # a file holding records of other segments than its own (edited by hand?)
+            for seq, record in zip(seqs, records, strict=True):
+                self.segments[seq // SEGMENT_SIZE][seq] = record
+        self.next_seq = max(self.next_seq, seqs[-1] + 1)
 
     def take_seq(self) -> int:
         seq = self.next_seq
@@ -111,8 +126,9 @@ class Collection(Generic[R]):
         return jobs
 
 
-def seq_of(record: Record) -> int:
-    return record.seq
+# attrgetter: a key function called in C (loading calls these for every record).
+seq_of: Callable[[Record], int] = operator.attrgetter("seq")
+key_of: Callable[[Record], str] = operator.attrgetter("key")
 
 
 def insert_sorted(items: list[R], record: R) -> None:

@@ -7,14 +7,28 @@ its global creation order, which is also the list order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import IntEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from emulator.retry import DEFAULT_STRATEGY_TYPE, RetryPolicy
 from emulator.timestamps import format_optional, format_timestamp
 
 Doc = dict[str, Any]
+T = TypeVar("T")
+
+
+def from_stored(cls: type[T], names: tuple[str, ...], doc: Doc) -> T:
+    """``cls(**doc)``, faster for a document as stored (every field, in order): keyword
+    arguments from parsed JSON are matched to parameters by comparing strings, which took two
+    thirds of the time of building an ``Attempt``, and loading builds hundreds of thousands."""
+    if tuple(doc) == names:
+        return cls(*doc.values())
+    return cls(**doc)
+
+
+def field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
 
 
 class AttemptStatus(IntEnum):
@@ -156,7 +170,7 @@ class Event:
 
     @classmethod
     def from_doc(cls, doc: Doc) -> Event:
-        return cls(**doc)
+        return from_stored(cls, EVENT_FIELDS, doc)
 
     def to_wire(self) -> Doc:
         return {
@@ -201,7 +215,7 @@ class Attempt:
 
     @classmethod
     def from_doc(cls, doc: Doc) -> Attempt:
-        return cls(**doc)
+        return from_stored(cls, ATTEMPT_FIELDS, doc)
 
     @property
     def time(self) -> float:
@@ -233,3 +247,7 @@ class Attempt:
             "duration_ms": self.duration_ms,
             "chaos": self.chaos,
         }
+
+
+EVENT_FIELDS = field_names(Event)
+ATTEMPT_FIELDS = field_names(Attempt)

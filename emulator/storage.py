@@ -10,11 +10,12 @@ only ever rewrites the few small segments it touched.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import tempfile
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 import orjson
 from tinydb.storages import Storage
@@ -103,8 +104,30 @@ def ensure_writable(directory: Path) -> None:
         raise
 
 
+def is_records_table(table: object) -> TypeGuard[dict[str, Doc]]:
+    """A TinyDB table: documents by doc id (digits). One join checks every id at once; an
+    empty id, which would vanish in it, is looked for apart."""
+    if not isinstance(table, dict):
+        return False
+    return not table or ("" not in table and "".join(table).isdigit())
+
+
 def corrupt(path: Path, what: str, advice: str) -> DataDirError:
     return DataDirError(f"{path} {what}; {advice}")
+
+
+def refused_record(
+    path: Path, table: dict[str, Doc], convert: Callable[[Doc], object], advice: str
+) -> DataDirError:
+    """The error naming the first record of ``table`` that ``convert`` refuses (loading
+    converts a whole file at once, and finds which record it was only when one fails)."""
+    for doc_id in sorted(table, key=int):
+        try:
+            convert(table[doc_id])
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            problem = f"{type(error).__name__}: {error}"
+            return corrupt(path, f"holds a record {doc_id} that is not valid ({problem})", advice)
+    return corrupt(path, "holds a record that is not valid", advice)
 
 
 def segment_payload(docs: Mapping[int, Any]) -> bytes:
@@ -132,12 +155,13 @@ class SegmentedDirectory:
 
     def load(self) -> Iterator[Doc]:
         """Every stored document, in seq order."""
-        return self.load_records(lambda doc: doc)
+        return itertools.chain.from_iterable(self.load_records(lambda doc: doc))
 
-    def load_records(self, convert: Callable[[Doc], T]) -> Iterator[T]:
-        """Every stored document made a record by ``convert``, in seq order. A file that is
-        not a whole segment, or holds a document ``convert`` refuses, raises ``DataDirError``
-        naming it: starting without its records would lose them silently.
+    def load_records(self, convert: Callable[[Doc], T]) -> Iterator[list[T]]:
+        """Each segment file's documents made records by ``convert``, in seq order (a list per
+        file, the files in order). A file that is not a whole segment, or holds a document
+        ``convert`` refuses, raises ``DataDirError`` naming it: starting without its records
+        would lose them silently.
 
         Read through the TinyDB storage class but not ``Table.all()``, which copies every
         document twice: with 100,000 records that doubled the start-up time.
@@ -153,16 +177,18 @@ class SegmentedDirectory:
                 what = f"is not valid JSON (cut short or edited?): {error}"
                 raise corrupt(file, what, advice) from None
             table = tables.get(TABLE) if isinstance(tables, dict) else None
-            if not isinstance(table, dict) or not all(key.isdigit() for key in table):
+            if not is_records_table(table):
                 raise corrupt(file, f"is not a segment (no {TABLE!r} table of records)", advice)
-            for doc_id in sorted(table, key=int):
-                try:
-                    record = convert(table[doc_id])
-                except (KeyError, TypeError, ValueError, AttributeError) as error:
-                    problem = f"{type(error).__name__}: {error}"
-                    what = f"holds a record {doc_id} that is not valid ({problem})"
-                    raise corrupt(file, what, advice) from None
-                yield record
+            docs: Iterable[Doc] = table.values()
+            seqs = list(map(int, table))
+            if seqs != sorted(seqs):
+                # TinyDB and ``segment_payload`` write doc ids in order; an edited file may not.
+                docs = [table[doc_id] for doc_id in sorted(table, key=int)]
+            try:
+                records = list(map(convert, docs))
+            except (KeyError, TypeError, ValueError, AttributeError):
+                raise refused_record(file, table, convert, advice) from None
+            yield records
 
     def write_segment(self, segment: int, docs: Mapping[int, Any]) -> None:
         """Replace one segment with ``docs`` (an empty segment's file is removed)."""
