@@ -36,8 +36,13 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+# fdatasync skips the timestamps but, for an append, still writes the new size: the data is
+# all there after a crash, at ~0.1 ms less per append. macOS has no fdatasync.
+_sync_data: Callable[[int], None] = getattr(os, "fdatasync", os.fsync)
+
+
 def sync_file(fd: int) -> None:
-    os.fsync(fd)
+    _sync_data(fd)
 
 
 def fsync_dir(path: Path) -> None:
