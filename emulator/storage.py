@@ -302,4 +302,5 @@ class Journal:
 
 def journal_lines(changes: list[tuple[str, int, Any]]) -> bytes:
     """Journal lines for (collection, seq, record or None) changes."""
-    return b"".join(orjson.dumps({"c": c, "s": s, "d": d}) + b"\n" for c, s, d in changes)
+    line = orjson.OPT_APPEND_NEWLINE
+    return b"".join(orjson.dumps({"c": c, "s": s, "d": d}, option=line) for c, s, d in changes)
