@@ -18,12 +18,19 @@ UID_LENGTH = 27
 _TIME_WIDTH = 6
 _SEQUENCE_WIDTH = 6
 _RANDOM_WIDTH = UID_LENGTH - _TIME_WIDTH - _SEQUENCE_WIDTH
-_RANDOM_RANGE = 62**_RANDOM_WIDTH
+# Two base62 digits at a time: half the divisions (uids were 5% of a publish).
+_PAIRS = [high + low for high in ALPHABET for low in ALPHABET]
+# A random byte as a base62 character: byte % 62 favours the first 8 characters a little
+# (89.0 instead of 89.3 bits in the tail), and uniqueness comes from (second, sequence) anyway.
+_RANDOM_CHARS = bytes(ord(ALPHABET[byte % 62]) for byte in range(256))
 
 
 def _base62(value: int, width: int) -> str:
     digits = []
-    for _ in range(width):
+    for _ in range(width // 2):
+        value, remainder = divmod(value, 62 * 62)
+        digits.append(_PAIRS[remainder])
+    if width % 2:
         value, remainder = divmod(value, 62)
         digits.append(ALPHABET[remainder])
     if value:
@@ -32,14 +39,15 @@ def _base62(value: int, width: int) -> str:
 
 
 class _Clock:
-    """Hands out strictly increasing (seconds, sequence) pairs."""
+    """Hands out strictly increasing (seconds, sequence) pairs, base62-encoded."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._seconds = 0
         self._sequence = 0
+        self._encoded_seconds = _base62(0, _TIME_WIDTH)
 
-    def tick(self, now: float) -> tuple[int, int]:
+    def tick(self, now: float) -> str:
         with self._lock:
             seconds = max(int(now), 0)
             if seconds > self._seconds:
@@ -49,7 +57,9 @@ class _Clock:
                 self._sequence += 1
                 if self._sequence >= 62**_SEQUENCE_WIDTH:
                     self._seconds, self._sequence = self._seconds + 1, 0
-            return self._seconds, self._sequence
+            if self._sequence == 0:
+                self._encoded_seconds = _base62(self._seconds, _TIME_WIDTH)
+            return self._encoded_seconds + _base62(self._sequence, _SEQUENCE_WIDTH)
 
 
 class UidFactory:
@@ -63,13 +73,9 @@ class UidFactory:
 
     def new(self, prefix: str, now: float | None = None) -> str:
         """``prefix`` followed by a new 27-character, time-ordered base62 uid."""
-        seconds, sequence = self._clock.tick(time.time() if now is None else now)
-        return (
-            prefix
-            + _base62(seconds, _TIME_WIDTH)
-            + _base62(sequence, _SEQUENCE_WIDTH)
-            + _base62(self._random.randrange(_RANDOM_RANGE), _RANDOM_WIDTH)
-        )
+        ordered = self._clock.tick(time.time() if now is None else now)
+        tail = self._random.randbytes(_RANDOM_WIDTH).translate(_RANDOM_CHARS).decode("ascii")
+        return prefix + ordered + tail
 
 
 # Process-wide on purpose: ordering must hold across every caller in the process.

@@ -37,8 +37,13 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+# fdatasync skips the timestamps but, for an append, still writes the new size: the data is
+# all there after a crash, at ~0.1 ms less per append. macOS has no fdatasync.
+_sync_data: Callable[[int], None] = getattr(os, "fdatasync", os.fsync)
+
+
 def sync_file(fd: int) -> None:
-    os.fsync(fd)
+    _sync_data(fd)
 
 
 def fsync_dir(path: Path) -> None:
@@ -323,4 +328,5 @@ class Journal:
 
 def journal_lines(changes: list[tuple[str, int, Any]]) -> bytes:
     """Journal lines for (collection, seq, record or None) changes."""
-    return b"".join(orjson.dumps({"c": c, "s": s, "d": d}) + b"\n" for c, s, d in changes)
+    line = orjson.OPT_APPEND_NEWLINE
+    return b"".join(orjson.dumps({"c": c, "s": s, "d": d}, option=line) for c, s, d in changes)

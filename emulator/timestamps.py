@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, timezone
 
@@ -15,7 +16,14 @@ RFC3339 = re.compile(
 
 def format_timestamp(unix_seconds: float) -> str:
     """``2022-10-29T03:20:14+00:00`` for a unix time (fractions are dropped)."""
-    return datetime.fromtimestamp(int(unix_seconds), tz=timezone.utc).isoformat()
+    return _format_second(int(unix_seconds))
+
+
+# Records made in the same second share the text: building a datetime for each was 4% of a
+# publish.
+@functools.lru_cache(maxsize=4096)
+def _format_second(second: int) -> str:
+    return datetime.fromtimestamp(second, tz=timezone.utc).isoformat()
 
 
 def format_optional(unix_seconds: float | None) -> str | None:

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from emulator.app import Emulator
+from emulator.bodies import parse_json_object
 from emulator.errors import EmulatorError, FieldError, Invalid, NotFound, RateLimited
 from emulator.pagination import Page
 from emulator.service import APP_NOT_FOUND_ON_PUBLISH, NOT_FOUND_MESSAGE, Service
@@ -24,13 +25,13 @@ from emulator.validation import (
     parse_rotation_key,
     parse_since,
 )
-from emulator.web.requests import bearer_key, emulator_of, json_body, query_params
+from emulator.web.requests import bearer_key, emulator_of, query_params, read_body
 from emulator.web.responses import JSONResponse, error_response
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Call:
     """One authenticated API request and what its handler needs."""
 
@@ -48,7 +49,9 @@ class Call:
         return value
 
     async def json(self, *, allow_empty: bool = False) -> dict[str, Any]:
-        return await json_body(self.request, allow_empty=allow_empty)
+        """The body as a JSON object (400 otherwise), within the configured size (413)."""
+        raw = await read_body(self.request, self.emulator.config.max_body_bytes)
+        return parse_json_object(raw, allow_empty=allow_empty)
 
     def valid(
         self, parsed: tuple[T, list[FieldError]], *, missing_app: str = NOT_FOUND_MESSAGE
@@ -105,10 +108,7 @@ def authenticated(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             return error_response(error, request)
         limiter = emulator.limiter
         remaining = limiter.count(api_key)
-        headers = {
-            "X-Ratelimit-Limit": str(limiter.limit),
-            "X-Ratelimit-Remaining": str(max(0, remaining)),
-        }
+        limit, left = str(limiter.limit), str(max(0, remaining))
         try:
             if remaining < 0 and limiter.enforce:
                 raise RateLimited(
@@ -122,8 +122,14 @@ def authenticated(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
                 raise NotFound(hint="the path holds an encoded `/` (%2F); no uid contains `/`")
             response = await handler(Call(request, api_key, emulator))
         except EmulatorError as error:
+            headers = {"X-Ratelimit-Limit": limit, "X-Ratelimit-Remaining": left}
             return error_response(error, request, headers)
-        response.headers.update(headers)
+        # Appended as MutableHeaders.update would (no handler sets them), without its
+        # lower-casing and search per header.
+        response.raw_headers += [
+            (b"x-ratelimit-limit", limit.encode()),
+            (b"x-ratelimit-remaining", left.encode()),
+        ]
         return response
 
     return endpoint
