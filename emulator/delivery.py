@@ -216,24 +216,9 @@ class DeliveryEngine:
         """Queue a pending attempt for its due time (moved by chaos, if any applies)."""
         if self.chaos.any and attempt.chaos is None and attempt.status == AttemptStatus.PENDING:
             self._inject_before(attempt)
-        if self._runner is not None and self._due_first(attempt):
-            # Straight to its lane: waking the scheduler to find it in the heap took a few
-            # loop passes, a third of a light-load publish-to-receipt time.
-            self._enqueue(attempt)
-            return
         heapq.heappush(self._heap, (attempt.scheduled_at, attempt.seq, attempt.key))
         if self._wake is not None:
             self._wake.set()
-
-    def _due_first(self, attempt: Attempt) -> bool:
-        """Whether ``attempt`` is due now and nothing due before it waits in the heap."""
-        now = self.clock.now()
-        return attempt.scheduled_at <= now and (not self._heap or self._heap[0][0] > now)
-
-    def _enqueue(self, attempt: Attempt) -> None:
-        lane = self._lanes.setdefault(attempt.endpoint, Lane())
-        lane.queue.append(attempt.key)
-        self._pump(attempt.endpoint, lane)
 
     def _inject_before(self, attempt: Attempt) -> None:
         settings = self.chaos.for_attempt(attempt.env, attempt.app, attempt.endpoint)
@@ -309,7 +294,9 @@ class DeliveryEngine:
                 attempt = self.repo.attempts.by_key.get(key)
                 if attempt is None or attempt.status != AttemptStatus.PENDING:
                     continue
-                self._enqueue(attempt)
+                lane = self._lanes.setdefault(attempt.endpoint, Lane())
+                lane.queue.append(key)
+                self._pump(attempt.endpoint, lane)
             self._close_idle_clients()
             if not self.busy():
                 self._idle.set()
