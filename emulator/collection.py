@@ -81,7 +81,11 @@ class Collection(Generic[R]):
     def drop(self, record: R) -> None:
         self.by_key.pop(record.key, None)
         segment = record.seq // SEGMENT_SIZE
-        self.segments[segment].pop(record.seq, None)
+        records = self.segments.get(segment)
+        if records is not None:
+            records.pop(record.seq, None)
+            if not records:  # a reset empties segments for good: seqs are never reused
+                del self.segments[segment]
         if self.directory is not None:
             self.dirty.add(segment)
             self.changed[record.seq] = None
@@ -95,7 +99,7 @@ class Collection(Generic[R]):
     def replay(self, seq: int, doc: Doc | None, where: str) -> None:
         """Apply one journal entry over what the segment files held."""
         segment = seq // SEGMENT_SIZE
-        old = self.segments[segment].pop(seq, None)
+        old = self.segments.get(segment, {}).pop(seq, None)
         if old is not None:
             self.by_key.pop(old.key, None)
         if doc is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from datetime import datetime, timezone
 
@@ -16,14 +15,20 @@ RFC3339 = re.compile(
 
 def format_timestamp(unix_seconds: float) -> str:
     """``2022-10-29T03:20:14+00:00`` for a unix time (fractions are dropped)."""
-    return _format_second(int(unix_seconds))
+    global _last_formatted
+    second = int(unix_seconds)
+    last = _last_formatted
+    if last[0] == second:
+        return last[1]
+    text = datetime.fromtimestamp(second, tz=timezone.utc).isoformat()
+    _last_formatted = (second, text)
+    return text
 
 
-# Records made in the same second share the text: building a datetime for each was 4% of a
-# publish.
-@functools.lru_cache(maxsize=4096)
-def _format_second(second: int) -> str:
-    return datetime.fromtimestamp(second, tz=timezone.utc).isoformat()
+# Records made in the same second share the text (building a datetime for each was 4% of a
+# publish). One entry, not an LRU: with a fast clock (time_scale) every emulator second is new,
+# and a large cache held thousands of strings a long run never asked for again.
+_last_formatted: tuple[int, str] = (-1, "")
 
 
 def format_optional(unix_seconds: float | None) -> str | None:
