@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from enum import IntEnum
+from sys import intern
 from typing import Any, TypeVar
 
 from emulator.retry import DEFAULT_STRATEGY_TYPE, RetryPolicy
@@ -170,7 +171,13 @@ class Event:
 
     @classmethod
     def from_doc(cls, doc: Doc) -> Event:
-        return from_stored(cls, EVENT_FIELDS, doc)
+        event = from_stored(cls, EVENT_FIELDS, doc)
+        # Parsing gives every record its own copy of the strings events share.
+        event.env = intern(event.env)
+        event.app = intern(event.app)
+        event.event_type = intern(event.event_type)
+        event.version = intern(event.version)
+        return event
 
     def to_wire(self) -> Doc:
         return {
@@ -215,7 +222,23 @@ class Attempt:
 
     @classmethod
     def from_doc(cls, doc: Doc) -> Attempt:
-        return from_stored(cls, ATTEMPT_FIELDS, doc)
+        attempt = from_stored(cls, ATTEMPT_FIELDS, doc)
+        # Parsing gives every record its own copy of the strings the attempts of one endpoint
+        # share: one copy of each took a fifth of the memory of 100,000 loaded events and
+        # their attempts (and memory is most of the loading time: touching new pages).
+        attempt.env = intern(attempt.env)
+        attempt.app = intern(attempt.app)
+        attempt.endpoint = intern(attempt.endpoint)
+        attempt.endpoint_uid = intern(attempt.endpoint_uid)
+        if attempt.endpoint_url is not None:
+            attempt.endpoint_url = intern(attempt.endpoint_url)
+        headers = attempt.request_headers
+        if headers:
+            for name in SHARED_HEADER_VALUES:
+                value = headers.get(name)
+                if value is not None:
+                    headers[name] = intern(value)
+        return attempt
 
     @property
     def time(self) -> float:
@@ -250,4 +273,6 @@ class Attempt:
 
 
 EVENT_FIELDS = field_names(Event)
+# Request headers whose values repeat from one try to the next.
+SHARED_HEADER_VALUES = ("User-Agent", "Content-Type")
 ATTEMPT_FIELDS = field_names(Attempt)
