@@ -11,7 +11,8 @@ every waiting commit fails with ``StorageUnavailable`` (a 503), the records are 
 what the disk holds, and writes resume as soon as the disk takes them again. Memory never shows
 what a restart would not.
 
-All methods must be called from the event loop's thread; only the file writes leave it.
+All methods must be called from the event loop's thread; checkpoints, and appends on a slow
+disk, leave it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import asyncio
 import logging
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,11 @@ SWITCH_INTERVAL = 0.0001
 GATHER_PASSES = 8
 # While the disk refuses writes, how often the flusher checks whether it takes them again.
 PROBE_SECONDS = 1.0
+# Appends that take less than this (on average) run on the loop's thread; slower ones in the
+# journal writer's. See ``Durability._append``.
+INLINE_APPEND_SECONDS = 0.001
+# Weight of the latest append in that average.
+APPEND_AVERAGE_WEIGHT = 0.2
 
 # Shown with uvicorn's own lines (and silenced with them, under the dashboard).
 log = logging.getLogger("uvicorn.error")
@@ -63,18 +70,19 @@ class JournalWriter:
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
         self._ready = threading.Condition()
-        self._job: tuple[bytes, asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
+        self._job: tuple[bytes, asyncio.AbstractEventLoop, asyncio.Future[float]] | None = None
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="journal-writer", daemon=True)
         self._thread.start()
 
-    async def append(self, payload: bytes) -> None:
+    async def append(self, payload: bytes) -> float:
+        """Append and sync ``payload``; the seconds the write and sync took."""
         loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
+        done: asyncio.Future[float] = loop.create_future()
         with self._ready:
             self._job = (payload, loop, done)
             self._ready.notify()
-        await done
+        return await done
 
     def close(self) -> None:
         with self._ready:
@@ -91,20 +99,26 @@ class JournalWriter:
                     return
                 (payload, loop, done), self._job = self._job, None
             try:
-                self.journal.append(payload)
+                seconds = timed_append(self.journal, payload)
             except Exception as error:
                 loop.call_soon_threadsafe(_settle, done, error)
             else:
-                loop.call_soon_threadsafe(_settle, done, None)
+                loop.call_soon_threadsafe(_settle, done, seconds)
 
 
-def _settle(future: asyncio.Future[None], error: Exception | None) -> None:
+def timed_append(journal: Journal, payload: bytes) -> float:
+    started = time.perf_counter()
+    journal.append(payload)
+    return time.perf_counter() - started
+
+
+def _settle(future: asyncio.Future[float], outcome: float | Exception) -> None:
     if future.done():
         return
-    if error is None:
-        future.set_result(None)
+    if isinstance(outcome, Exception):
+        future.set_exception(outcome)
     else:
-        future.set_exception(error)
+        future.set_result(outcome)
 
 
 class Durability:
@@ -132,6 +146,8 @@ class Durability:
         self._wake: asyncio.Event | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._writer: JournalWriter | None = None
+        # A running average of the seconds an append (write and fsync) takes.
+        self._append_seconds = 0.0
         # The checkpoint being written in a thread, beside the flusher's appends.
         self._checkpointing: asyncio.Task[None] | None = None
         # False from a write the disk refused until it takes writes again.
@@ -354,10 +370,7 @@ class Durability:
         path = self.journal.current
         try:
             if changes:
-                if self._writer is None:
-                    self._writer = JournalWriter(self.journal)
-                # Encoded here: the writer thread then needs the GIL only briefly.
-                await self._writer.append(journal_lines(changes))
+                await self._append(journal_lines(changes))
         except Exception as error:  # disk full, permissions: fail the requests, keep serving
             self._refused(error, path)
             return
@@ -377,6 +390,25 @@ class Durability:
             self._checkpointing = asyncio.get_running_loop().create_task(
                 self._checkpoint(*checkpoint)
             )
+
+    async def _append(self, payload: bytes) -> None:
+        """Append a group, on the loop's thread while appends are fast, else in the writer's.
+
+        Where an fsync takes 0.2-0.6 ms (an SSD), blocking the loop for it costs less than
+        handing it to a thread: waking a thread that shares the core with a busy loop costs
+        tens of microseconds each time, groups stayed small, and every request paid it
+        (measured, wrk c=32: durable publish/echo 0.43 through the thread, 0.50 inline). Where
+        one takes milliseconds (a spinning disk, a network file system), a blocked loop would
+        stall every request and delivery meanwhile: the thread overlaps it with their work.
+        """
+        if self._append_seconds < INLINE_APPEND_SECONDS:
+            seconds = timed_append(self.journal, payload)
+        else:
+            if self._writer is None:
+                self._writer = JournalWriter(self.journal)
+            seconds = await self._writer.append(payload)
+        weight = APPEND_AVERAGE_WEIGHT
+        self._append_seconds = (1 - weight) * self._append_seconds + weight * seconds
 
     def flush_now(self) -> None:
         """Journal every change synchronously (no event loop needed)."""

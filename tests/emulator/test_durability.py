@@ -10,6 +10,7 @@ import errno
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -261,3 +262,54 @@ def test_requests_do_not_wait_for_a_checkpoint_in_progress(
     assert not list(data_dir.glob("journal-*.log"))  # the stop's checkpoint covered them all
     with serving(data_dir) as env:
         assert sorted(app_uids(env)) == ["during", "first", "second"]
+
+
+class TimedDisk:
+    """The journal's fsync, recording which thread ran it, slowed down by ``delay`` seconds,
+    or held until ``release`` is set while ``hold`` is."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.delay = 0.0
+        self.hold = False
+        self.holding, self.release = threading.Event(), threading.Event()
+        self.threads: list[str] = []
+        real_sync = storage.sync_file
+
+        def sync_file(fd: int) -> None:
+            self.threads.append(threading.current_thread().name)
+            if self.hold:
+                self.holding.set()
+                self.release.wait(10)
+            time.sleep(self.delay)
+            real_sync(fd)
+
+        monkeypatch.setattr(storage, "sync_file", sync_file)
+
+
+def test_fast_appends_run_on_the_loop_and_slow_ones_beside_it(
+    monkeypatch: pytest.MonkeyPatch, data_dir: Path
+) -> None:
+    """Where an fsync is quick the loop does it itself (cheaper than waking a thread); where
+    the disk is slow, appends move to the journal writer's thread, so that reads are answered
+    while a write waits for the disk."""
+    disk = TimedDisk(monkeypatch)
+    with serving(data_dir) as env:
+        assert create(env, "fast").status_code == 201
+        assert disk.threads and "journal-writer" not in disk.threads
+        disk.delay = 0.01  # ten times what moves appends off the loop
+        for n in range(4):
+            assert create(env, f"slow-{n}").status_code == 201
+        assert disk.threads[-1] == "journal-writer"
+        disk.delay, disk.hold = 0.0, True
+        answers: list[int] = []
+        writer = threading.Thread(target=lambda: answers.append(create(env, "held").status_code))
+        writer.start()
+        try:
+            assert disk.holding.wait(10)
+            with contextlib.closing(Env(str(env.http.base_url), KEY)) as reader:
+                assert reader.http.get("/v1/application/fast").status_code == 200
+            assert answers == []  # the write still waits for its fsync
+        finally:
+            disk.release.set()
+            writer.join(10)
+        assert answers == [201]
