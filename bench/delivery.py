@@ -114,19 +114,14 @@ def percentile(values: list[float], q: float) -> float:
 class Publisher:
     """Publishes events and asks the receiver how many arrived, on kept-alive connections."""
 
-    def __init__(self, emulator: str, receiver: str, connections: int) -> None:
+    def __init__(self, emulator: str, receiver: str) -> None:
         self.emulator = emulator
         self.receiver = receiver
-        # A Sender's connections all go to one place: one for the API, one for the receiver.
-        self._sender = Sender(1 << 20, connections, "bench-publisher")
+        # A Sender's connections all go to one place: this one's to the receiver.
         self._poller = Sender(1 << 20, 1, "bench-publisher")
 
     async def publish(self, app: str, n: int) -> None:
-        body = orjson.dumps({"event_type": "bench", "payload": {"n": n, "type": "bench"}})
-        url = f"{self.emulator}/v1/application/{app}/event"
-        answer = await self._sender.post(url, PUBLISH_HEADERS, body)
-        if answer.status_code != 201:
-            raise RuntimeError(f"publish answered {answer.status_code}: {answer.body[:300]!r}")
+        raise NotImplementedError
 
     async def count(self) -> int:
         return int((await self._poller.post(self.receiver + "/_count", {}, b"")).body)
@@ -142,16 +137,34 @@ class Publisher:
             await asyncio.sleep(0.005)
         return count
 
-    def close(self) -> None:
-        self._sender.close()
+    async def aclose(self) -> None:
         self._poller.close()
+
+
+class LeanPublisher(Publisher):
+    """Publishes through the emulator's own lean keep-alive client."""
+
+    def __init__(self, emulator: str, receiver: str, connections: int) -> None:
+        super().__init__(emulator, receiver)
+        self._sender = Sender(1 << 20, connections, "bench-publisher")
+
+    async def publish(self, app: str, n: int) -> None:
+        body = orjson.dumps({"event_type": "bench", "payload": {"n": n, "type": "bench"}})
+        url = f"{self.emulator}/v1/application/{app}/event"
+        answer = await self._sender.post(url, PUBLISH_HEADERS, body)
+        if answer.status_code != 201:
+            raise RuntimeError(f"publish answered {answer.status_code}: {answer.body[:300]!r}")
+
+    async def aclose(self) -> None:
+        self._sender.close()
+        await super().aclose()
 
 
 class HttpxPublisher(Publisher):
     """The same through one ``httpx.AsyncClient`` (what the benchmark used before)."""
 
     def __init__(self, emulator: str, receiver: str, connections: int) -> None:
-        super().__init__(emulator, receiver, 2)
+        super().__init__(emulator, receiver)
         self._client = httpx.AsyncClient(
             base_url=emulator, headers=AUTH, limits=httpx.Limits(max_connections=connections)
         )
@@ -162,6 +175,7 @@ class HttpxPublisher(Publisher):
 
     async def aclose(self) -> None:
         await self._client.aclose()
+        await super().aclose()
 
 
 async def raw_loop(receiver: str, total: int) -> float:
@@ -253,20 +267,19 @@ async def run(
         serve = ["emulator", "serve", "--port", "0", *storage]
         with child_process(serve, profile) as (emulator, emulator_pid):
             async with httpx.AsyncClient(base_url=emulator, headers=AUTH) as api:
-                publisher = Publisher(emulator, receiver, PUBLISHERS)
+                publisher = LeanPublisher(emulator, receiver, PUBLISHERS)
                 try:
                     before = cpu_seconds(os.getpid(), emulator_pid, receiver_pid)
                     rate, heavy = await emulator_throughput(api, publisher, "load", events)
                     after = cpu_seconds(os.getpid(), emulator_pid, receiver_pid)
                     latencies = await light_latency(api, publisher, light)
                 finally:
-                    publisher.close()
+                    await publisher.aclose()
                 if with_httpx:
                     slow = HttpxPublisher(emulator, receiver, 64)
                     try:
                         httpx_rate, _ = await emulator_throughput(api, slow, "slow", events)
                     finally:
-                        slow.close()
                         await slow.aclose()
     ours, server, receiving = (b - a for a, b in zip(before, after, strict=True))
     ratio = rate / raw_rate
