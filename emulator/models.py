@@ -273,6 +273,6 @@ class Attempt:
 
 
 EVENT_FIELDS = field_names(Event)
+ATTEMPT_FIELDS = field_names(Attempt)
 # Request headers whose values repeat from one try to the next.
 SHARED_HEADER_VALUES = ("User-Agent", "Content-Type")
-ATTEMPT_FIELDS = field_names(Attempt)
