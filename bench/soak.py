@@ -8,7 +8,9 @@ event with a 500 (its retry succeeds). Each round creates the application, publi
 ``--events`` events, waits (bounded) until every (event, endpoint) pair has exactly one
 successful attempt (from the attempt API, and the receiver agrees), then resets the environment,
 so the store returns to the same size. The emulator's RSS, open file descriptors and data files
-are printed at the start, every minute and at the end. Everything runs on 127.0.0.1.
+are printed at the start, every minute and at the end, with the growth from the first minute on
+and over the second half (a leak grows in both; an allocator's high-water mark is a step, flat
+in the second half). Everything runs on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -215,6 +217,7 @@ async def soak(url: str, pid: int, data_dir: Path, receiver: Receiver, args: Any
     first = Sample.of(pid, data_dir)
     # The first minute's sample: from there on the store's size is steady, so RSS must be too.
     warm: Sample | None = None
+    minutes: list[Sample] = []
     print(first.line("start"), flush=True)
     next_report = started + 60
     async with httpx.AsyncClient(base_url=url, headers=AUTH, timeout=30, trust_env=False) as api:
@@ -225,6 +228,7 @@ async def soak(url: str, pid: int, data_dir: Path, receiver: Receiver, args: Any
                 minute = int((time.monotonic() - started) // 60)
                 sample = Sample.of(pid, data_dir)
                 warm = warm or sample
+                minutes.append(sample)
                 print(sample.line(f"{minute} min"), flush=True)
                 next_report += 60
     # The last round reset the store: give the flusher its idle checkpoint before measuring.
@@ -242,6 +246,16 @@ async def soak(url: str, pid: int, data_dir: Path, receiver: Receiver, args: Any
         print(
             f"steady state: RSS {growth:+.1f} MiB from the first minute to the end "
             f"({growth / max(1.0, elapsed / 60 - 1):+.2f} MiB per minute; goal: no growth)"
+        )
+    if len(minutes) >= 4:
+        # A leak grows all along; an allocator's high-water mark (a larger batch than before)
+        # is a step, after which RSS stays flat. The second half tells them apart.
+        half = minutes[len(minutes) // 2]
+        spent = len(minutes) - len(minutes) // 2
+        second = (last.rss_kib - half.rss_kib) / 1024
+        print(
+            f"second half: RSS {second:+.1f} MiB over its {spent} minutes "
+            f"({second / spent:+.2f} MiB per minute)"
         )
 
 
