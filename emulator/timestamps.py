@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, timezone
 
@@ -15,20 +16,15 @@ RFC3339 = re.compile(
 
 def format_timestamp(unix_seconds: float) -> str:
     """``2022-10-29T03:20:14+00:00`` for a unix time (fractions are dropped)."""
-    global _last_formatted
-    second = int(unix_seconds)
-    last = _last_formatted
-    if last[0] == second:
-        return last[1]
-    text = datetime.fromtimestamp(second, tz=timezone.utc).isoformat()
-    _last_formatted = (second, text)
-    return text
+    return _format_second(int(unix_seconds))
 
 
-# Records made in the same second share the text (building a datetime for each was 4% of a
-# publish). One entry, not an LRU: with a fast clock (time_scale) every emulator second is new,
-# and a large cache held thousands of strings a long run never asked for again.
-_last_formatted: tuple[int, str] = (-1, "")
+# Records made in the same second share the text: building a datetime for each was 4% of a
+# publish. A few seconds, not thousands: with a fast clock (time_scale) every emulated second
+# is new, and a 4,096-entry cache held texts a long run never asked for again.
+@functools.lru_cache(maxsize=64)
+def _format_second(second: int) -> str:
+    return datetime.fromtimestamp(second, tz=timezone.utc).isoformat()
 
 
 def format_optional(unix_seconds: float | None) -> str | None:

@@ -27,7 +27,7 @@ def test_alternating_seconds_each_get_their_own_text() -> None:
     ]
 
 
-def test_formatting_many_distinct_seconds_keeps_nothing_per_second() -> None:
+def test_formatting_many_distinct_seconds_keeps_only_a_few() -> None:
     # A fast emulated clock (time_scale) makes every record's second new: a cache of the
     # texts by second grew with the run (seen as steady RSS growth in bench.soak).
     tracemalloc.start()
