@@ -215,8 +215,7 @@ async def soak(url: str, pid: int, data_dir: Path, receiver: Receiver, args: Any
     end = started + args.minutes * 60
     rounds = pairs = tries = 0
     first = Sample.of(pid, data_dir)
-    # The first minute's sample: from there on the store's size is steady, so RSS must be too.
-    warm: Sample | None = None
+    # A sample a minute. From the first on the store's size is steady, so RSS must be too.
     minutes: list[Sample] = []
     print(first.line("start"), flush=True)
     next_report = started + 60
@@ -227,7 +226,6 @@ async def soak(url: str, pid: int, data_dir: Path, receiver: Receiver, args: Any
             if time.monotonic() >= next_report:
                 minute = int((time.monotonic() - started) // 60)
                 sample = Sample.of(pid, data_dir)
-                warm = warm or sample
                 minutes.append(sample)
                 print(sample.line(f"{minute} min"), flush=True)
                 next_report += 60
@@ -241,8 +239,8 @@ async def soak(url: str, pid: int, data_dir: Path, receiver: Receiver, args: Any
         f"delivered exactly once ({tries} tries, {pairs / elapsed:.0f} deliveries/s); "
         f"RSS {(last.rss_kib - first.rss_kib) / 1024:+.1f} MiB, open fds {last.fds - first.fds:+d}"
     )
-    if warm is not None:
-        growth = (last.rss_kib - warm.rss_kib) / 1024
+    if minutes:
+        growth = (last.rss_kib - minutes[0].rss_kib) / 1024
         print(
             f"steady state: RSS {growth:+.1f} MiB from the first minute to the end "
             f"({growth / max(1.0, elapsed / 60 - 1):+.2f} MiB per minute; goal: no growth)"
