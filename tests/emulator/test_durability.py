@@ -29,11 +29,17 @@ JOURNAL = re.compile(r"journal-\d{8}\.log$")
 
 class Disk:
     """The storage's write calls, failing with ENOSPC while ``full`` (after writing half of
-    what they were given, as a disk that fills up in the middle of a write)."""
+    what they were given, as a disk that fills up in the middle of a write). Its fsync also
+    records which thread ran it, takes ``delay`` seconds more, and, while ``hold``, waits
+    until ``release`` is set."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.full = False
         self.refused = 0
+        self.delay = 0.0
+        self.hold = False
+        self.holding, self.release = threading.Event(), threading.Event()
+        self.threads: list[str] = []
         real_write, real_sync = storage.write_all, storage.sync_file
 
         def write_all(fd: int, data: bytes) -> None:
@@ -43,6 +49,11 @@ class Disk:
             real_write(fd, data)
 
         def sync_file(fd: int) -> None:
+            self.threads.append(threading.current_thread().name)
+            if self.hold:
+                self.holding.set()
+                self.release.wait(10)
+            time.sleep(self.delay)
             if self.full:
                 self._no_space()
             real_sync(fd)
@@ -264,35 +275,10 @@ def test_requests_do_not_wait_for_a_checkpoint_in_progress(
         assert sorted(app_uids(env)) == ["during", "first", "second"]
 
 
-class TimedDisk:
-    """The journal's fsync, recording which thread ran it, slowed down by ``delay`` seconds,
-    or held until ``release`` is set while ``hold`` is."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.delay = 0.0
-        self.hold = False
-        self.holding, self.release = threading.Event(), threading.Event()
-        self.threads: list[str] = []
-        real_sync = storage.sync_file
-
-        def sync_file(fd: int) -> None:
-            self.threads.append(threading.current_thread().name)
-            if self.hold:
-                self.holding.set()
-                self.release.wait(10)
-            time.sleep(self.delay)
-            real_sync(fd)
-
-        monkeypatch.setattr(storage, "sync_file", sync_file)
-
-
-def test_fast_appends_run_on_the_loop_and_slow_ones_beside_it(
-    monkeypatch: pytest.MonkeyPatch, data_dir: Path
-) -> None:
+def test_fast_appends_run_on_the_loop_and_slow_ones_beside_it(disk: Disk, data_dir: Path) -> None:
     """Where an fsync is quick the loop does it itself (cheaper than waking a thread); where
     the disk is slow, appends move to the journal writer's thread, so that reads are answered
     while a write waits for the disk."""
-    disk = TimedDisk(monkeypatch)
     with serving(data_dir) as env:
         assert create(env, "fast").status_code == 201
         assert disk.threads and "journal-writer" not in disk.threads
