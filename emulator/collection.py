@@ -15,7 +15,7 @@ from typing import Generic, Protocol, TypeVar
 
 from emulator.datadir import DataDirError
 from emulator.models import Doc
-from emulator.storage import SEGMENT_SIZE, SegmentedDirectory, segment_payload
+from emulator.storage import SEGMENT_SIZE, SegmentDecoder, SegmentedDirectory, segment_payload
 
 
 class Record(Protocol):
@@ -36,6 +36,8 @@ class Collection(Generic[R]):
 
     name: str
     from_doc: Callable[[Doc], R]
+    # Whole segment files straight into records, for the kinds stored by the hundred thousand.
+    decode: SegmentDecoder[R] | None = None
     by_key: dict[str, R] = field(default_factory=dict)
     segments: dict[int, dict[int, R]] = field(default_factory=lambda: defaultdict(dict))
     # Segments a checkpoint must rewrite.

@@ -21,7 +21,7 @@ from emulator.collection import Collection, Record, insert_sorted, remove_sorted
 from emulator.datadir import DataDirError
 from emulator.durability import Durability
 from emulator.models import Application, Attempt, Endpoint, Environment, Event
-from emulator.storage import Journal, SegmentedDirectory
+from emulator.storage import Journal, SegmentDecoder, SegmentedDirectory
 
 GC_THRESHOLDS = (10_000, 50, 100)
 
@@ -61,8 +61,10 @@ class Repository:
             "applications", Application.from_doc
         )
         self.endpoints: Collection[Endpoint] = Collection("endpoints", Endpoint.from_doc)
-        self.events: Collection[Event] = Collection("events", Event.from_doc)
-        self.attempts: Collection[Attempt] = Collection("attempts", Attempt.from_doc)
+        self.events: Collection[Event] = Collection("events", Event.from_doc, SegmentDecoder(Event))
+        self.attempts: Collection[Attempt] = Collection(
+            "attempts", Attempt.from_doc, SegmentDecoder(Attempt)
+        )
         # Indexes.
         self.env_by_api_key: dict[str, Environment] = {}
         self.apps_of_env: dict[str, list[Application]] = defaultdict(list)
@@ -93,7 +95,10 @@ class Repository:
     def _load_records(self) -> None:
         for collection in self._collections():
             assert collection.directory is not None
-            for records in collection.directory.load_records(collection.from_doc):
+            records_by_file = collection.directory.load_records(
+                collection.from_doc, collection.decode
+            )
+            for records in records_by_file:
                 collection.add_loaded(records)
         by_name = {c.name: c for c in self._collections()}
         for name, seq, entry, where in self._journal.replay(by_name):

@@ -223,7 +223,7 @@ def test_a_real_disk_that_fills_up(tmp_path: Path) -> None:
 def test_when_even_reloading_fails_nothing_more_is_written(
     disk: Disk, monkeypatch: pytest.MonkeyPatch, data_dir: Path
 ) -> None:
-    def unreadable(self: SegmentedDirectory, convert: Any) -> Any:
+    def unreadable(self: SegmentedDirectory, *args: Any) -> Any:
         raise OSError(errno.EIO, "Input/output error", str(self.path))
 
     with serving(data_dir) as env:
