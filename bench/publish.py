@@ -37,7 +37,6 @@ import orjson
 from emulator.app import build
 from emulator.config import EmulatorConfig
 from emulator.models import AttemptStatus
-from emulator.repository import Repository
 from emulator.validation import parse_application, parse_endpoint, parse_event
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -403,13 +402,36 @@ def publish_empty(
         return result, startup, probe, rss
 
 
-def load_seconds(data_dir: Path) -> float:
-    """Seconds to load the data directory's records (what start-up adds to the imports)."""
-    started = time.perf_counter()
-    repository = Repository(data_dir)
-    elapsed = time.perf_counter() - started
-    asyncio.run(repository.close())
-    return elapsed
+# Each in a fresh interpreter, as a start-up loads: a process that has just seeded 100,000
+# records has a heap of its own, and loading in it measured 0.3-0.5 s more.
+LOAD_RECORDS = (
+    "import sys, time; from pathlib import Path; from emulator.repository import Repository; "
+    "started = time.perf_counter(); Repository(Path(sys.argv[1])); "
+    "print(time.perf_counter() - started)"
+)
+# The floor: reading and parsing the same segment files with orjson, keeping nothing.
+PARSE_FILES = (
+    "import sys, time, orjson; from pathlib import Path; started = time.perf_counter(); "
+    "sum(len(orjson.loads(f.read_bytes())) for f in sorted(Path(sys.argv[1]).glob('*/*.json')));"
+    " print(time.perf_counter() - started)"
+)
+LOAD_RUNS = 3
+
+
+def fresh_seconds(code: str, data_dir: Path) -> list[float]:
+    """What ``code`` prints, run ``LOAD_RUNS`` times in a fresh interpreter, sorted."""
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code, str(data_dir)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+            timeout=120,
+        ).stdout
+        for _ in range(LOAD_RUNS)
+    ]
+    return sorted(float(out) for out in runs)
 
 
 def listing_path(app_uid: str, endpoint_uid: str) -> str:
@@ -435,7 +457,8 @@ class Measured:
     startup_full: float
     rss_mib: float
     rss_empty_mib: float
-    load_seconds: float
+    load_seconds: list[float]
+    parse_seconds: list[float]
     echo_probe_ms: float
     probe_ms: float
 
@@ -493,7 +516,8 @@ def measure(args: argparse.Namespace, tmp: Path) -> Measured:
         startup_full=startup_full,
         rss_mib=rss,
         rss_empty_mib=rss_empty,
-        load_seconds=load_seconds(full_dir),
+        load_seconds=fresh_seconds(LOAD_RECORDS, full_dir),
+        parse_seconds=fresh_seconds(PARSE_FILES, full_dir),
         echo_probe_ms=echo_probe,
         probe_ms=probe,
     )
@@ -530,6 +554,7 @@ def report(args: argparse.Namespace, m: Measured) -> list[str]:
     scale, vs_echo = empty.rps / full.rps, empty.rps / echo.rps
     list_scale = listing.p50_ms / small.p50_ms
     per_10k = (m.rss_mib - m.rss_empty_mib) / (args.events / 10_000)
+    load, parse = m.load_seconds[LOAD_RUNS // 2], m.parse_seconds[LOAD_RUNS // 2]
 
     def goal(name: str, value: str, target: str, ok: bool) -> str:
         return f"{name:<38}{value:>16}  {target:<16}{'PASS' if ok else 'FAIL'}"
@@ -551,6 +576,9 @@ def report(args: argparse.Namespace, m: Measured) -> list[str]:
         f"sequential requests on one keep-alive connection, median: echo {m.echo_probe_ms:.2f} ms,"
         f" emulator health {m.probe_ms:.2f} ms",
         f"durability cost: publish req/s --data-dir / --in-memory = {empty.rps / memory.rps:.2f}",
+        f"loading {n} events + {n} attempts, median of {LOAD_RUNS} fresh processes: {load:.2f} s "
+        f"({m.load_seconds[0]:.2f}-{m.load_seconds[-1]:.2f}); orjson parsing the same files, "
+        f"keeping nothing: {parse:.2f} s; ratio {load / parse:.2f}",
         "",
         goal("publish / echo req/s", f"{vs_echo:.2f}", "(goal >= 0.45)", vs_echo >= 0.45),
         goal(f"publish cost, {n} stored / empty", f"{scale:.2f}x", "(goal <= 1.3x)", scale <= 1.3),
@@ -566,7 +594,7 @@ def report(args: argparse.Namespace, m: Measured) -> list[str]:
             "(goal < 5 ms)",
             listing.p50_ms < 5 and listing.p99_ms < 5,
         ),
-        goal(f"loading {n} events", f"{m.load_seconds:.2f} s", "(goal < 1 s)", m.load_seconds < 1),
+        goal(f"loading {n} events", f"{load:.2f} s", "(goal < 1 s)", load < 1),
         f"{'RSS per 10,000 stored events':<38}{per_10k:>12.1f} MiB  (printed; bounded: no goal)",
     ]
     if m.probe_ms > 20:

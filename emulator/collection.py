@@ -30,8 +30,8 @@ R = TypeVar("R", bound=Record)
 class Collection(Generic[R]):
     """One kind of record: all of them by key, and grouped by the segment file they live in.
 
-    A flush serializes the records themselves (orjson writes dataclasses natively, holding the
-    GIL, so it sees each record whole): no per-change copy, no second object per record.
+    A flush serializes the records themselves (msgspec encodes dataclasses and Structs natively,
+    holding the GIL, so it sees each record whole): no per-change copy, no second object per record.
     """
 
     name: str
@@ -49,17 +49,17 @@ class Collection(Generic[R]):
     # Counts changes, so a commit knows whether a flush already covers it.
     version: int = 0
 
-    def add_loaded(self, records: list[R]) -> None:
-        """Add one segment file's records (in seq order), as loading reads them."""
+    def add_loaded(self, records: dict[int, R]) -> None:
+        """Add one segment file's records (by seq, in seq order), as loading reads them."""
         if not records:
             return
-        seqs = list(map(seq_of, records))
-        self.by_key.update(zip(map(key_of, records), records, strict=True))
+        self.by_key.update(zip(map(key_of, records.values()), records.values(), strict=True))
+        seqs = list(records)
         first, last = seqs[0] // SEGMENT_SIZE, seqs[-1] // SEGMENT_SIZE
-        if first == last:
-            self.segments[first].update(zip(seqs, records, strict=True))
+        if first == last and first not in self.segments:
+            self.segments[first] = records  # the file's own dict: one record per seq
         else:  # a file holding records of other segments than its own (edited by hand?)
-            for seq, record in zip(seqs, records, strict=True):
+            for seq, record in records.items():
                 self.segments[seq // SEGMENT_SIZE][seq] = record
         self.next_seq = max(self.next_seq, seqs[-1] + 1)
 

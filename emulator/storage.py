@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import operator
 import os
 import tempfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
@@ -183,19 +184,26 @@ class SegmentDecoder(Generic[T]):
     in C: no parsed dict per record, no Python call per field."""
 
     def __init__(self, record_type: type[T]) -> None:
-        self._decoder = msgspec.json.Decoder(dict[str, dict[str, record_type]])  # type: ignore[valid-type]
+        self._decoder = msgspec.json.Decoder(dict[str, dict[int, record_type]])  # type: ignore[valid-type]
 
-    def __call__(self, raw: bytes) -> list[T] | None:
-        """The file's records in seq order, or None when it is anything but a plain valid
-        segment: the document-by-document path then reads it, and names what is wrong."""
+    def __call__(self, raw: bytes) -> dict[int, T] | None:
+        """The file's records by seq, in seq order; None when it is anything but a plain
+        valid segment: the document-by-document path then reads it, and names what is wrong."""
         try:
-            tables: dict[str, dict[str, T]] = self._decoder.decode(raw)
+            tables: dict[str, dict[int, T]] = self._decoder.decode(raw)
         except msgspec.MsgspecError:
             return None
-        table = tables.get(TABLE)
-        if len(tables) != 1 or not is_records_table(table) or not in_seq_order(table):
+        records = tables.get(TABLE)
+        if len(tables) != 1 or records is None:
             return None
-        return list(tables[TABLE].values())
+        seqs = list(records)
+        # Doc ids are the seqs, in order (TinyDB and ``segment_payload`` write them so).
+        if seqs != sorted(seqs) or seqs != list(map(_seq_of, records.values())):
+            return None
+        return records
+
+
+_seq_of: Callable[[Any], int] = operator.attrgetter("seq")
 
 
 def in_seq_order(table: dict[str, Any]) -> bool:
@@ -222,15 +230,19 @@ class SegmentedDirectory:
 
     def load(self) -> Iterator[Doc]:
         """Every stored document, in seq order."""
-        return itertools.chain.from_iterable(self.load_records(lambda doc: doc))
+        documents = self.load_records(lambda doc: doc, seq_of=lambda doc: doc["seq"])
+        return itertools.chain.from_iterable(records.values() for records in documents)
 
     def load_records(
-        self, convert: Callable[[Doc], T], decode: SegmentDecoder[T] | None = None
-    ) -> Iterator[list[T]]:
-        """Each segment file's documents made records by ``convert``, in seq order (a list per
-        file, the files in order). A file that is not a whole segment, or holds a document
-        ``convert`` refuses, raises ``DataDirError`` naming it: starting without its records
-        would lose them silently.
+        self,
+        convert: Callable[[Doc], T],
+        decode: SegmentDecoder[T] | None = None,
+        seq_of: Callable[[T], int] = _seq_of,
+    ) -> Iterator[dict[int, T]]:
+        """Each segment file's documents made records by ``convert``, by ``seq_of`` and in seq
+        order (a dict per file, the files in order). A file that is not a whole segment, or
+        holds a document ``convert`` refuses, raises ``DataDirError`` naming it: starting
+        without its records would lose them silently.
 
         ``decode``, when given, reads a whole valid file at once (and ``convert`` must make
         the same records of its documents); any other file goes document by document. Not
@@ -239,7 +251,9 @@ class SegmentedDirectory:
         for file in sorted(self.path.glob("*.json")):
             raw = file.read_bytes()
             records = decode(raw) if decode is not None else None
-            yield records if records is not None else convert_segment(file, raw, convert)
+            if records is None:
+                records = {seq_of(r): r for r in convert_segment(file, raw, convert)}
+            yield records
 
     def write_segment(self, segment: int, docs: Mapping[int, Any]) -> None:
         """Replace one segment with ``docs`` (an empty segment's file is removed)."""
