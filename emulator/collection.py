@@ -15,7 +15,13 @@ from typing import Generic, Protocol, TypeVar
 
 from emulator.datadir import DataDirError
 from emulator.models import Doc
-from emulator.storage import SEGMENT_SIZE, SegmentDecoder, SegmentedDirectory, segment_payload
+from emulator.storage import (
+    SEGMENT_SIZE,
+    SegmentDecoder,
+    SegmentedDirectory,
+    segment_payload,
+    seq_of,
+)
 
 
 class Record(Protocol):
@@ -132,8 +138,7 @@ class Collection(Generic[R]):
         return jobs
 
 
-# attrgetter: a key function called in C (loading calls these for every record).
-seq_of: Callable[[Record], int] = operator.attrgetter("seq")
+# attrgetter: a key function called in C (loading calls it for every record).
 key_of: Callable[[Record], str] = operator.attrgetter("key")
 
 

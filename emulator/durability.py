@@ -107,6 +107,7 @@ class JournalWriter:
 
 
 def timed_append(journal: Journal, payload: bytes) -> float:
+    """Append and sync ``payload`` to ``journal``; the seconds it took."""
     started = time.perf_counter()
     journal.append(payload)
     return time.perf_counter() - started

@@ -145,7 +145,7 @@ def convert_segment(file: Path, raw: bytes, convert: Callable[[Doc], T]) -> list
     if not is_records_table(table):
         raise corrupt(file, f"is not a segment (no {TABLE!r} table of records)", LOAD_ADVICE)
     docs: Iterable[Doc] = table.values()
-    if not in_seq_order(table):
+    if not ascending(list(map(int, table))):
         docs = [table[doc_id] for doc_id in sorted(table, key=int)]
     try:
         return list(map(convert, docs))
@@ -166,6 +166,9 @@ def refused_record(
             return corrupt(path, f"holds a record {doc_id} that is not valid ({problem})", advice)
     return corrupt(path, "holds a record that is not valid", advice)
 
+
+# attrgetter: a key function called in C (loading calls it for every record).
+seq_of: Callable[[Any], int] = operator.attrgetter("seq")
 
 # Encodes dicts, dataclass and msgspec records alike, field by field (orjson knows no Struct).
 _encoder = msgspec.json.Encoder()
@@ -197,19 +200,15 @@ class SegmentDecoder(Generic[T]):
         if len(tables) != 1 or records is None:
             return None
         seqs = list(records)
-        # Doc ids are the seqs, in order (TinyDB and ``segment_payload`` write them so).
-        if seqs != sorted(seqs) or seqs != list(map(_seq_of, records.values())):
+        # Doc ids are the records' seqs, in order.
+        if not ascending(seqs) or seqs != list(map(seq_of, records.values())):
             return None
         return records
 
 
-_seq_of: Callable[[Any], int] = operator.attrgetter("seq")
-
-
-def in_seq_order(table: dict[str, Any]) -> bool:
-    """Whether the doc ids come in ascending order (TinyDB and ``segment_payload`` write them
-    so; an edited file may not)."""
-    seqs = list(map(int, table))
+def ascending(seqs: list[int]) -> bool:
+    """Whether doc ids come in ascending order (TinyDB and ``segment_payload`` write them so;
+    an edited file may not)."""
     return seqs == sorted(seqs)
 
 
@@ -230,16 +229,16 @@ class SegmentedDirectory:
 
     def load(self) -> Iterator[Doc]:
         """Every stored document, in seq order."""
-        documents = self.load_records(lambda doc: doc, seq_of=lambda doc: doc["seq"])
+        documents = self.load_records(lambda doc: doc, record_seq=lambda doc: doc["seq"])
         return itertools.chain.from_iterable(records.values() for records in documents)
 
     def load_records(
         self,
         convert: Callable[[Doc], T],
         decode: SegmentDecoder[T] | None = None,
-        seq_of: Callable[[T], int] = _seq_of,
+        record_seq: Callable[[T], int] = seq_of,
     ) -> Iterator[dict[int, T]]:
-        """Each segment file's documents made records by ``convert``, by ``seq_of`` and in seq
+        """Each segment file's documents made records by ``convert``, by ``record_seq`` and in seq
         order (a dict per file, the files in order). A file that is not a whole segment, or
         holds a document ``convert`` refuses, raises ``DataDirError`` naming it: starting
         without its records would lose them silently.
@@ -252,7 +251,7 @@ class SegmentedDirectory:
             raw = file.read_bytes()
             records = decode(raw) if decode is not None else None
             if records is None:
-                records = {seq_of(r): r for r in convert_segment(file, raw, convert)}
+                records = {record_seq(r): r for r in convert_segment(file, raw, convert)}
             yield records
 
     def write_segment(self, segment: int, docs: Mapping[int, Any]) -> None:
