@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
+import io
 import os
 import re
 import resource
@@ -357,6 +359,31 @@ async def _seed(data_dir: Path, events: int, deliver: bool) -> tuple[str, str]:
     return app.uid, endpoint.uid
 
 
+def task_stacks() -> str:
+    """Where the running loop's tasks wait, each distinct stack once with its count."""
+    stacks: collections.Counter[str] = collections.Counter()
+    for task in asyncio.all_tasks():
+        out = io.StringIO()
+        task.print_stack(limit=12, file=out)
+        stacks[out.getvalue().split("\n", 1)[-1]] += 1
+    return "\n".join(f"{n} task(s) waiting at:\n{stack}" for stack, n in stacks.most_common(8))
+
+
+async def _seed_within(
+    seconds: float, data_dir: Path, events: int, deliver: bool
+) -> tuple[str, str]:
+    # A seeding once waited 15 minutes with every record already stored (not reproduced
+    # since): fail with where it waits, not hang the whole benchmark.
+    seeding = asyncio.ensure_future(_seed(data_dir, events, deliver))
+    await asyncio.wait({seeding}, timeout=seconds)
+    if seeding.done():
+        return seeding.result()
+    stacks = task_stacks()
+    seeding.cancel()
+    await asyncio.wait({seeding}, timeout=10)
+    raise RuntimeError(f"seeding did not finish within {seconds:.0f} s; its tasks:\n{stacks}")
+
+
 def seed(data_dir: Path, events: int, deliver: bool) -> tuple[str, str, float]:
     """Store ``events`` events, each routed to one endpoint, as the server writes them.
 
@@ -365,7 +392,8 @@ def seed(data_dir: Path, events: int, deliver: bool) -> tuple[str, str, float]:
     every attempt is left pending, and that server's engine tries them all (to ``DEAD_URL``).
     """
     started = time.monotonic()
-    app_uid, endpoint_uid = asyncio.run(_seed(data_dir, events, deliver))
+    limit = 60 + events / 1000  # seeding takes 0.2-0.3 s per 1,000 events
+    app_uid, endpoint_uid = asyncio.run(_seed_within(limit, data_dir, events, deliver))
     return app_uid, endpoint_uid, time.monotonic() - started
 
 

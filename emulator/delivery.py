@@ -22,7 +22,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import httpx
-import orjson
 
 from emulator import __version__
 from emulator.chaos import ChaosScopes, decide
@@ -377,8 +376,7 @@ class DeliveryEngine:
                 result = await self._try(attempt, endpoint, event, int(started))
             except Exception as error:
                 # A try must end failed, never stay "sending": ``http://xn--.localhost/`` passes
-                # validation but makes httpx raise idna.IDNAError, and a payload nested deeper
-                # than orjson.dumps allows raises TypeError.
+                # validation but makes httpx raise idna.IDNAError.
                 result = TryResult(0, f"{type(error).__name__}: {error}", None, False)
             attempt.duration_ms = round((time.perf_counter() - began) * 1000, 3)
             self._record(attempt, result)
@@ -404,7 +402,7 @@ class DeliveryEngine:
                 None,
                 False,
             )
-        body = orjson.dumps(event.payload)
+        body = bytes(event.payload_json)  # the JSON as published
         signature = signed_headers(endpoint.valid_secrets(self.clock.now()), timestamp, body)
         # Values go out as UTF-8 bytes: httpx would refuse non-ASCII text (every try would fail),
         # and validation already keeps CR, LF and other controls out of them.

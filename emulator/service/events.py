@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from emulator.errors import Invalid
 from emulator.ids import new_uid
-from emulator.models import Application, Endpoint, Event, TriggerType
+from emulator.models import Application, Endpoint, Event, TriggerType, raw_json
 from emulator.pagination import Page, paginate
 from emulator.routing import LATEST, routes_to
 from emulator.service.core import APP_NOT_FOUND_ON_PUBLISH, ServiceCore, record_seq
@@ -47,7 +47,7 @@ class EventOperations(ServiceCore):
             event_type=data.event_type or "",
             version=data.version or LATEST,
             topics=list(data.topics or []),
-            payload=data.payload or {},
+            payload_json=raw_json(data.payload or {}),
             retention_period=data.retention_period or 0,
             created_at=now,
         )
