@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import msgspec
 import orjson
@@ -19,9 +19,10 @@ from emulator.timestamps import format_optional, format_timestamp
 
 Doc = dict[str, Any]
 B = TypeVar("B", bound="BulkRecord")
+V = TypeVar("V")
 
 
-class BulkRecord(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+class BulkRecord(msgspec.Struct, forbid_unknown_fields=True):
     """A record stored by the hundred thousand (events, attempts): a ``msgspec.Struct``, so
     a segment file decodes straight into records in C (``storage.SegmentDecoder``). Building
     each from a parsed dict in Python was most of the start-up time of a large data directory.
@@ -46,9 +47,21 @@ def raw_json(value: Any) -> msgspec.Raw:
     return msgspec.Raw(orjson.dumps(value))
 
 
-def parse_raw(raw: msgspec.Raw) -> Any:
-    """What a ``msgspec.Raw`` field holds, as Python values."""
-    return _any_decoder.decode(raw)
+class JsonView(Generic[V]):
+    """An attribute read and written as Python values over the ``msgspec.Raw`` field of the
+    same name plus ``_json``: decoded on every read, encoded on every write."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._field = f"{name}_json"
+
+    def __get__(self, record: object, owner: type | None = None) -> V:
+        if record is None:
+            return cast(V, self)
+        value: V = _any_decoder.decode(getattr(record, self._field))
+        return value
+
+    def __set__(self, record: object, value: V) -> None:
+        setattr(record, self._field, raw_json(value))
 
 
 class AttemptStatus(IntEnum):
@@ -189,14 +202,7 @@ class Event(BulkRecord):
     # Keys of the endpoints the event was routed to when it was published.
     endpoints: list[str] = msgspec.field(default_factory=list)
 
-    @property
-    def payload(self) -> dict[str, Any]:
-        payload: dict[str, Any] = parse_raw(self.payload_json)
-        return payload
-
-    @payload.setter
-    def payload(self, payload: dict[str, Any]) -> None:
-        self.payload_json = raw_json(payload)
+    payload = JsonView[dict[str, Any]]()
 
     def to_wire(self) -> Doc:
         return {
@@ -239,23 +245,8 @@ class Attempt(BulkRecord):
     # What delivery chaos injected into this try (emulator.chaos), None when nothing.
     chaos: dict[str, Any] | None = None
 
-    @property
-    def response_headers(self) -> dict[str, str] | None:
-        headers: dict[str, str] | None = parse_raw(self.response_headers_json)
-        return headers
-
-    @response_headers.setter
-    def response_headers(self, headers: dict[str, str] | None) -> None:
-        self.response_headers_json = raw_json(headers)
-
-    @property
-    def request_headers(self) -> dict[str, str] | None:
-        headers: dict[str, str] | None = parse_raw(self.request_headers_json)
-        return headers
-
-    @request_headers.setter
-    def request_headers(self, headers: dict[str, str] | None) -> None:
-        self.request_headers_json = raw_json(headers)
+    response_headers = JsonView[dict[str, str] | None]()
+    request_headers = JsonView[dict[str, str] | None]()
 
     @property
     def time(self) -> float:

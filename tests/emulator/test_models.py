@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-
 import msgspec
 import pytest
 
@@ -80,10 +78,3 @@ def test_a_stored_document_with_an_unknown_field_is_refused() -> None:
     doc["surprise"] = 1
     with pytest.raises(msgspec.ValidationError, match="surprise"):
         Attempt.from_doc(doc)
-
-
-def test_bulk_records_are_not_tracked_by_the_cycle_collector() -> None:
-    # They hold no references back to themselves: untracked, a full collection never walks
-    # the hundreds of thousands of them a large store holds.
-    assert not gc.is_tracked(event())
-    assert not gc.is_tracked(attempt())
