@@ -28,7 +28,8 @@ class BulkRecord(msgspec.Struct, forbid_unknown_fields=True):
     each from a parsed dict in Python was most of the start-up time of a large data directory.
 
     Like the dataclass records, its fields are mutable; unlike them, an unknown or mistyped
-    field in a stored document is refused (``msgspec.ValidationError``), never dropped.
+    field in a stored document is refused (``msgspec.ValidationError``), never dropped. The
+    fields kept as JSON (``msgspec.Raw``, read through a ``JsonView``) take any valid JSON.
     """
 
     @classmethod
