@@ -9,28 +9,28 @@ from emulator.models import Attempt, Event, raw_json
 from emulator.storage import SegmentDecoder, segment_payload
 
 
-def event(seq: int = 1, payload: object = None) -> Event:
+def event() -> Event:
     return Event(
-        key=f"evt{seq}",
+        key="evt1",
         env="env",
         app="app1",
-        seq=seq,
-        uid=f"ev-{seq}",
+        seq=1,
+        uid="ev-1",
         event_type="user.signup",
         version="latest",
         topics=[],
-        payload_json=raw_json({"user": "ü", "n": 1.5} if payload is None else payload),
+        payload_json=raw_json({"user": "ü", "n": 1.5}),
         retention_period=0,
         created_at=1.0,
     )
 
 
-def attempt(seq: int = 1) -> Attempt:
+def attempt() -> Attempt:
     return Attempt(
-        key=f"eda_{seq}",
+        key="eda_1",
         env="env",
         app="app1",
-        seq=seq,
+        seq=1,
         event="evt1",
         event_uid="ev-1",
         endpoint="ep1",
