@@ -3,7 +3,6 @@ details and the change feed."""
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
 from collections.abc import AsyncGenerator, Iterable, Mapping
@@ -20,6 +19,7 @@ from emulator.delivery import DeliveryEngine
 from emulator.errors import BadBody, FieldError, Invalid, NotFound
 from emulator.models import AttemptStatus, Environment
 from emulator.repository import Repository, environment_key
+from emulator.timeouts import deadline
 from emulator.timestamps import format_optional, format_timestamp
 
 SETTLE_TIMEOUT = 10.0
@@ -394,8 +394,9 @@ class Admin:
             # dashboard) never holds up a shutdown.
             while not self.repo.bus.closed:
                 try:
-                    change = await asyncio.wait_for(subscription.queue.get(), 1.0)
-                except asyncio.TimeoutError:
+                    async with deadline(1.0):
+                        change = await subscription.queue.get()
+                except TimeoutError:
                     quiet += 1.0
                     if quiet >= HEARTBEAT_SECONDS:
                         quiet = 0.0

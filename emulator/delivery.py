@@ -15,10 +15,9 @@ import functools
 import heapq
 import itertools
 import ssl
-import sys
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -34,6 +33,7 @@ from emulator.retry import next_retry_delay
 from emulator.sender import Sender, SendError, is_plain_http
 from emulator.service import Service
 from emulator.signing import signed_headers
+from emulator.timeouts import deadline
 
 # Measured here: one AsyncClient slows down sharply past ~8 requests in flight (httpcore pool
 # contention, encode/httpx#3215), so each endpoint's lane stays at or under that.
@@ -44,16 +44,6 @@ REDACTED = "<redacted>"
 USER_AGENT = f"simplyq-emulator/{__version__}"
 
 ClientFactory = Callable[[], httpx.AsyncClient]
-
-if sys.version_info >= (3, 11):
-    deadline = asyncio.timeout  # the cheaper one, where there is one
-else:  # pragma: no cover - Python 3.10
-    import anyio
-
-    @contextlib.asynccontextmanager
-    async def deadline(seconds: float) -> AsyncIterator[None]:
-        with anyio.fail_after(seconds):
-            yield
 
 
 @dataclass
@@ -273,15 +263,16 @@ class DeliveryEngine:
     async def settle(self, timeout: float = 10.0) -> bool:
         """Wait until every attempt due now has been tried; False on timeout."""
         assert self._idle is not None and self._wake is not None
-        deadline = time.monotonic() + timeout
+        give_up_at = time.monotonic() + timeout
         while self.busy():
-            remaining = deadline - time.monotonic()
+            remaining = give_up_at - time.monotonic()
             if remaining <= 0:
                 return False
             self._idle.clear()
             self._wake.set()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._idle.wait(), min(remaining, 0.05))
+            with contextlib.suppress(TimeoutError):
+                async with deadline(min(remaining, 0.05)):
+                    await self._idle.wait()
         return True
 
     async def _run(self) -> None:
@@ -302,9 +293,10 @@ class DeliveryEngine:
             due = self.next_due()
             timeout = None if due is None else self.clock.real_delay(due - self.clock.now())
             self._wake.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
+            with contextlib.suppress(TimeoutError):
                 # Sleep at most a second: a long real wait must still notice a scale change.
-                await asyncio.wait_for(self._wake.wait(), min(timeout, 1.0) if timeout else 1.0)
+                async with deadline(min(timeout, 1.0) if timeout else 1.0):
+                    await self._wake.wait()
 
     def _pump(self, endpoint_key: str, lane: Lane) -> None:
         """Start as many queued sends as the lane's limits allow (none while the disk refuses

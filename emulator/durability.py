@@ -30,6 +30,7 @@ from emulator.collection import Collection
 from emulator.datadir import reason
 from emulator.errors import StorageUnavailable
 from emulator.storage import Journal, SegmentedDirectory, ensure_writable, journal_lines
+from emulator.timeouts import deadline
 
 # A commit appends to the journal; a checkpoint folds it into the segment files when it has
 # grown past this, or when nothing was written for a while.
@@ -336,8 +337,9 @@ class Durability:
         while not self._stopping:
             idle = CHECKPOINT_IDLE_SECONDS if self.available else PROBE_SECONDS
             try:
-                await asyncio.wait_for(self._wake.wait(), idle)
-            except asyncio.TimeoutError:
+                async with deadline(idle):
+                    await self._wake.wait()
+            except TimeoutError:
                 if self._broken is not None:
                     continue
                 if not self.available:
