@@ -290,7 +290,7 @@ class Journal:
         directory.mkdir(parents=True, exist_ok=True)
         ensure_writable(directory)
         existing = self.files()
-        self._number = int(existing[-1].stem.split("-")[1]) + 1 if existing else 1
+        self._use_file(int(existing[-1].stem.split("-")[1]) + 1 if existing else 1)
         self._fd: int | None = None
         self._end = 0
         self.size = 0
@@ -299,9 +299,12 @@ class Journal:
         """The journal files, oldest first."""
         return sorted(self.directory.glob(self.PATTERN))
 
-    @property
-    def current(self) -> Path:
-        return self.directory / f"journal-{self._number:08d}.log"
+    def _use_file(self, number: int) -> None:
+        """Append to file ``number`` from now on (``current``)."""
+        self._number = number
+        # An attribute, not a property: building the path on every flush was 1% of the loop's
+        # time in durable publishing.
+        self.current = self.directory / f"journal-{number:08d}.log"
 
     def replay(self, collections: Collection[str]) -> Iterator[tuple[str, int, Doc | None, str]]:
         """(collection, seq, document or None for a deletion, "file line N"), in the order
@@ -369,13 +372,13 @@ class Journal:
             # The rest stays at the end of this file (a torn tail, skipped on replay); the
             # next append starts a new file instead of writing after it.
             self.close()
-            self._number += 1
+            self._use_file(self._number + 1)
 
     def rotate(self) -> list[Path]:
         """Start a new file; returns the older ones, to delete once a checkpoint covers them."""
         covered = self.files()
         self.close()
-        self._number += 1
+        self._use_file(self._number + 1)
         self.size = 0
         return covered
 
