@@ -209,12 +209,13 @@ def run_wrk(
 class Child:
     """A server child process whose output goes to a log file; killed and waited for on exit."""
 
-    def __init__(self, command: Sequence[str], log: Path) -> None:
+    def __init__(self, command: Sequence[str], log: Path, prefix: Sequence[str] = ()) -> None:
+        """``python command...``, run by ``prefix`` when given (``valgrind ...``)."""
         self.log = log
         self.started = time.monotonic()
         with log.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, *command],
+                [*prefix, sys.executable, *command],
                 cwd=ROOT,
                 stdin=subprocess.DEVNULL,
                 stdout=out,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import operator
 import sys
 import threading
 import time
@@ -51,6 +52,7 @@ APPEND_AVERAGE_WEIGHT = 0.2
 log = logging.getLogger("uvicorn.error")
 
 Jobs = list[tuple[Collection[Any], int, bytes | None]]
+_version_of: Callable[[Collection[Any]], int] = operator.attrgetter("version")
 
 
 def refusal(error: Exception, path: Path) -> str:
@@ -166,7 +168,8 @@ class Durability:
 
     # ------------------------------------------------------------------ versions
     def _version(self) -> int:
-        return sum(c.version for c in self._collections())
+        # Called several times per commit: map over attrgetter, not a generator expression.
+        return sum(map(_version_of, self._collections()))
 
     def has_changes(self) -> bool:
         return any(c.changed for c in self._collections())
