@@ -4,9 +4,10 @@
                                       [--events 100000] [--quick]
 
 Every number comes from one load generator (wrk, one thread, pinned to the other core than the
-servers'). Servers are child processes on free 127.0.0.1 ports, all started before the first
-run; then each kind of run is made once per round, in turn, and every ratio is taken round by
-round (each figure printed is the median of the rounds). The store with
+servers'). Servers are child processes on free 127.0.0.1 ports: the echo and the seeded stores'
+servers last the whole run, the empty stores' are new in each round. Each kind of run is made
+once per round, in turn, and every ratio is taken round by round (each figure printed is the
+median of the rounds). The store with
 ``--events`` events is seeded in-process by the server's own parts (``emulator.app.build``:
 repository, service and delivery engine, the endpoint answering 204 through a mock client), so
 its files are what the server writes and the server started on it has no delivery to make.
@@ -66,6 +67,18 @@ SEED_TYPE = "bench.seed"
 DEAD_URL = "http://127.0.0.1:9/"  # nothing listens: deliveries (if any) fail fast
 WEEK = 7 * 86400
 SMALL_STORE = 100  # the listing's baseline: the same endpoint's list on a nearly empty store
+
+
+def one_connection_listing(events: str) -> str:
+    """The name of the row listing, on one connection, a store of ``events`` events."""
+    return f"list attempts limit=50, 1 conn ({events})"
+
+
+def stored_publish(events: str) -> str:
+    """The name of the row publishing into the store of ``events`` seeded events."""
+    return f"publish, {events} events stored"
+
+
 SEED_BATCH = 5000  # publishes in flight at once while seeding: one group commit each
 START_TIMEOUT = 300.0
 DISTURBED = 0.2  # cores used by other processes during a run that make its numbers doubtful
@@ -499,8 +512,8 @@ def measure(args: argparse.Namespace, tmp: Path) -> Measured:
     post = wrk_script(tmp / "post.lua", "POST", orjson.dumps(BODY))
     get = wrk_script(tmp / "get.lua", "GET", None)
     n = f"{args.events:,}"
-    full_publish, full_list = f"publish, {n} events stored", f"list attempts limit=50, 1 conn ({n})"
-    small_list = f"list attempts limit=50, 1 conn ({SMALL_STORE})"
+    full_publish, full_list = stored_publish(n), one_connection_listing(n)
+    small_list = one_connection_listing(f"{SMALL_STORE}")
     many_list = f"list attempts limit=50, {args.connections} conns"
     rows = {
         name: Series()
@@ -605,9 +618,9 @@ def report(args: argparse.Namespace, m: Measured) -> list[str]:
         f"server and wrk; over {DISTURBED} the run is disturbed"
     )
     echo, empty, memory = m.rows[ECHO], m.rows[EMPTY], m.rows[MEMORY]
-    full = m.rows[f"publish, {n} events stored"]
-    listing = m.rows[f"list attempts limit=50, 1 conn ({n})"]
-    small = m.rows[f"list attempts limit=50, 1 conn ({SMALL_STORE})"]
+    full = m.rows[stored_publish(n)]
+    listing = m.rows[one_connection_listing(n)]
+    small = m.rows[one_connection_listing(f"{SMALL_STORE}")]
     vs_echo_rounds = empty.ratios(echo)
     scale_rounds = [1 / ratio for ratio in full.ratios(empty)]
     list_rounds = [

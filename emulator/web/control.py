@@ -17,7 +17,7 @@ from emulator.admin import parse_clock_change
 from emulator.bodies import opt_str
 from emulator.errors import Invalid
 from emulator.seed import SeedError, apply_seed, parse_seed
-from emulator.web.requests import bearer_key, emulator_of, json_body
+from emulator.web.requests import bearer_key, emulator_of, header, json_body
 from emulator.web.responses import JSONResponse
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -27,7 +27,7 @@ def caller_of(request: Request) -> Caller:
     """Who sent a control request (a 401 for a malformed header or an unknown key)."""
     config = emulator_of(request).config
     token = None
-    if config.api_keys and request.headers.get("authorization") is not None:
+    if config.api_keys and header(request, b"authorization") is not None:
         admin = frozenset({config.admin_key} if config.admin_key else ())
         token = bearer_key(request, config.api_keys | admin)
     return identify(token, config.api_keys, config.admin_key)
